@@ -7,6 +7,8 @@ Each block below belongs to one module of the library.
 
 __version__ = "0.1.0"
 
+from .errors import CostingError, DataValidationError, InputError
+
 # --- dataset: loading, validation, reference tables, store (dataset.py, validation.py, store.py, territory.py)
 
 # --- demo dataset generator (demo.py)
