@@ -16,7 +16,16 @@ from .errors import CostingError, DataValidationError, InputError
 # --- costing method (capital.py, classify.py, allocation.py, fullcost.py, staffcost.py, prices.py)
 
 # --- workload (workload.py, caseload.py, diary.py, privacy.py)
+from .privacy import (
+    MIN_WORKERS,
+    PrivacyError,
+    assert_no_worker_ids,
+    assert_suppressed,
+    find_worker_ids,
+    suppress_small_cells,
+)
 
 # --- benchmarking (indicators.py, peers.py, decompose.py, need.py, expected_cost.py, dea.py, funnel.py)
+from .dea import dea, scale_efficiency
 
 # --- reports (labels.py, reports.py)
