@@ -24,6 +24,7 @@ from .privacy import (
     find_worker_ids,
     suppress_small_cells,
 )
+from .workload import worker_activity_minutes, worker_attributes, workload_summary
 
 # --- benchmarking (indicators.py, peers.py, decompose.py, need.py, expected_cost.py, dea.py, funnel.py)
 from .dea import dea, scale_efficiency
