@@ -1,0 +1,69 @@
+"""Access to dataset and reference tables for the costing-method modules (private helpers)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError
+
+_REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
+
+
+def table(dataset, name: str) -> pd.DataFrame:
+    """Table ``name`` of ``dataset`` (a ``costing.Dataset`` or any object with ``.tables``).
+
+    Raises
+    ------
+    InputError
+        If the dataset has no such table.
+    """
+    tables = getattr(dataset, "tables", None)
+    if isinstance(tables, dict) and name in tables and tables[name] is not None:
+        return tables[name]
+    value = getattr(dataset, name, None)
+    if isinstance(value, pd.DataFrame):
+        return value
+    raise InputError(f"the dataset has no table {name!r}, which this step of the method needs")
+
+
+@lru_cache(maxsize=16)
+def _shipped(name: str) -> pd.DataFrame:
+    """The shipped reference table, validated and typed by the dataset module."""
+    from .dataset import reference_table  # late import: dataset.py is the loader's module
+
+    path = _REFERENCE_DIR / f"{name}.csv"
+    if not path.exists():
+        raise InputError(f"reference table {name!r} is not shipped in {_REFERENCE_DIR}")
+    return reference_table(name)
+
+
+def reference(name: str, dataset=None) -> pd.DataFrame:
+    """Reference table ``name``: the dataset's copy (which may override it) or the shipped CSV."""
+    if dataset is not None:
+        try:
+            return table(dataset, name)
+        except InputError:
+            pass
+    return _shipped(name).copy()
+
+
+def cpi_index(dataset=None) -> pd.Series:
+    """CPI level by year (2015 = 100) as a float Series indexed by int year."""
+    cpi = reference("cpi", dataset)
+    return pd.Series(
+        pd.to_numeric(cpi["cpi_index"], errors="raise").to_numpy(dtype=float),
+        index=pd.Index(pd.to_numeric(cpi["year"]).astype(int).to_numpy(), name="year"),
+        name="cpi_index",
+    )
+
+
+def constant(name: str, dataset=None) -> float:
+    """Value of a named constant of the ``constants`` reference table."""
+    const = reference("constants", dataset)
+    hit = const.loc[const["name"].astype(str) == name, "value"]
+    if hit.empty:
+        raise InputError(f"the constants reference table has no constant {name!r}")
+    return float(hit.iloc[0])
