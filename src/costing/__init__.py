@@ -14,6 +14,23 @@ from .errors import CostingError, DataValidationError, InputError
 # --- demo dataset generator (demo.py)
 
 # --- costing method (capital.py, classify.py, allocation.py, fullcost.py, staffcost.py, prices.py)
+from .allocation import allocate_overheads, reciprocal_support_costs
+from .capital import (
+    annuity_factor,
+    capital_charges,
+    equivalent_annual_cost,
+    straight_line_depreciation,
+)
+from .classify import COST_CATEGORIES, classify_expenditure, excluded_expenditure
+from .fullcost import full_costs, unit_costs
+from .prices import (
+    care_home_copayment,
+    cost_recovery,
+    lvl_to_eur,
+    service_price,
+    to_constant_prices,
+)
+from .staffcost import StaffUnitCost, capacity_cost_rate, staff_unit_cost, working_hours
 
 # --- workload (workload.py, caseload.py, diary.py, privacy.py)
 from .privacy import (
