@@ -10,6 +10,17 @@ __version__ = "0.1.0"
 from .errors import CostingError, DataValidationError, InputError
 
 # --- dataset: loading, validation, reference tables, store (dataset.py, validation.py, store.py, territory.py)
+from .dataset import (
+    PROJECT_ROOT,
+    Dataset,
+    dataset_from_frames,
+    demo_dataset,
+    load_dataset,
+    reference_table,
+)
+from .schema import SCHEMAS
+from .store import build_database, write_sqlite
+from .territory import harmonise_territory, territory_map
 
 # --- demo dataset generator (demo.py)
 

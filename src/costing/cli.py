@@ -1,14 +1,186 @@
-"""The ``costing`` command line."""
+"""The ``costing`` command line: build the demo dataset, validate a dataset, build a SQLite store.
+
+Examples
+--------
+  costing validate data/demo             check a dataset, list every problem (exit 1 if any)
+  costing validate my.sqlite --errors-csv problems.csv
+  costing db build data/demo --db demo.sqlite
+  costing demo --out data/demo --seed 2024
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import DataValidationError
+
+_WIDTH = {"row": 6, "column": 22, "rule": 26, "value": 24}
+
+
+def _cut(text: str, width: int) -> str:
+    text = str(text).replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def format_problems(errors: pd.DataFrame, limit: int | None = 100) -> str:
+    """The problem list as plain-text tables, one per file, for people rather than programs."""
+    lines = []
+    shown = 0
+    for file, grp in errors.groupby(errors["file"].replace("", "(dataset)"), sort=False):
+        lines.append("")
+        lines.append(f"{file}: {len(grp)} problem{'s' if len(grp) != 1 else ''}")
+        head = ["line", "column", "rule", "value"]
+        lines.append("  " + "  ".join(h.ljust(_WIDTH[h if h != 'line' else 'row'])
+                                      for h in head) + "  what is wrong")
+        lines.append("  " + "  ".join("-" * _WIDTH[h] for h in _WIDTH) + "  " + "-" * 40)
+        for rec in grp.itertuples(index=False):
+            if limit is not None and shown >= limit:
+                break
+            row = "" if pd.isna(rec.row) else str(rec.row)
+            cells = [row, rec.column, rec.rule, rec.value]
+            lines.append("  " + "  ".join(_cut(c, w).ljust(w) for c, w in
+                                          zip(cells, _WIDTH.values(), strict=True))
+                         + "  " + str(rec.message))
+            shown += 1
+        if limit is not None and shown >= limit:
+            break
+    if limit is not None and len(errors) > limit:
+        lines.append("")
+        lines.append(f"... {len(errors) - limit} more not shown (use --all, or --errors-csv FILE "
+                     "to save the full list)")
+    counts = errors["rule"].value_counts()
+    lines.append("")
+    lines.append("Problems by rule: " + ", ".join(f"{r} {n}" for r, n in counts.items()))
+    return "\n".join(lines)
+
+
+def format_summary(ds) -> str:
+    """A short description of a valid dataset: municipalities, years, rows per table, totals."""
+    name = ds.metadata.get("name") or (ds.path.name if ds.path else "dataset")
+    out = [f"Dataset {name!r} at {ds.path} is valid."]
+    if ds.is_illustrative:
+        out.append("Illustrative data (synthetic figures, not real municipal accounts).")
+    munis = ds.municipalities.set_index("atvk_code")["name"]
+    codes = ds.municipality_codes
+    listed = ", ".join(f"{c} {munis.get(c, '')}".strip() for c in codes[:8])
+    more = f", ... (+{len(codes) - 8})" if len(codes) > 8 else ""
+    out.append(f"Municipalities: {len(codes)} ({listed}{more})")
+    years = ds.years
+    out.append(f"Years: {', '.join(map(str, years))}" if years else "Years: none")
+    out.append("Rows per table: " + ", ".join(f"{t} {len(ds.tables[t]):,}" for t in ds.present))
+    overridden = [t for t, s in ds.sources.items() if not s.startswith("costing/") and
+                  t in ds.tables and t not in ds.present]
+    out.append("Reference tables from the dataset (override the shipped ones): "
+               + (", ".join(overridden) if overridden else "none"))
+    ex = ds.expenditure.groupby("year")["amount_eur"].sum()
+    out.append("Expenditure [EUR]: " + ", ".join(f"{y} {v:,.0f}" for y, v in ex.items()))
+    if "staff" in ds.present:
+        fte = ds.staff.groupby("year")["fte"].sum()
+        out.append("Staff [FTE]: " + ", ".join(f"{y} {v:,.1f}" for y, v in fte.items()))
+    cl = ds.outputs.groupby("year")["clients"].sum()
+    out.append("Clients (sum over service centres): "
+               + ", ".join(f"{y} {v:,}" for y, v in cl.items()))
+    return "\n".join(out)
+
+
+def _load_or_report(path: str, args) -> object | None:
+    from .dataset import load_dataset
+
+    try:
+        return load_dataset(path)
+    except DataValidationError as e:
+        errs = e.errors
+        print(f"{path}: NOT VALID — {len(errs)} problem{'s' if len(errs) != 1 else ''} "
+              f"in {errs['file'].replace('', '(dataset)').nunique()} file(s).")
+        print(format_problems(errs, None if getattr(args, "all", False) else args.max))
+        target = getattr(args, "errors_csv", None)
+        if target:
+            errs.to_csv(target, index=False)
+            print(f"\nFull list written to {target}")
+        print(f"\nFix the problems above and run 'costing validate {path}' again.")
+        return None
+
+
+def cmd_validate(args) -> int:
+    ds = _load_or_report(args.path, args)
+    if ds is None:
+        return 1
+    print(format_summary(ds))
+    return 0
+
+
+def cmd_db_build(args) -> int:
+    from .store import write_sqlite
+
+    ds = _load_or_report(args.dataset, args)
+    if ds is None:
+        print(f"Nothing written to {args.db}.")
+        return 1
+    path = write_sqlite(ds, args.db)
+    n = sum(len(ds.tables[t]) for t in ds.present)
+    print(f"Wrote {path} ({len(ds.present)} dataset tables, {n:,} rows, plus reference tables).")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    try:
+        from .demo import write_demo
+    except ImportError as e:
+        print(f"The demo generator is not available: {e}", file=sys.stderr)
+        return 2
+    out = write_demo(Path(args.out)) if args.seed is None else write_demo(Path(args.out), args.seed)
+    args.max = 100
+    ds = _load_or_report(str(out or args.out), args)
+    if ds is None:
+        return 1
+    print(format_summary(ds))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="costing", description=__doc__)
-    parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="costing", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check a dataset and list every problem",
+                       description="Check a dataset (folder of CSV files or .sqlite file) against "
+                       "docs/data-model.md. Lists every problem with file, line, column, rule "
+                       "and value; exit status 1 if there is any, 0 if the dataset is valid.")
+    p.add_argument("path", help="dataset folder or .sqlite file")
+    p.add_argument("--max", type=int, default=100, help="problems to print (default 100)")
+    p.add_argument("--all", action="store_true", help="print every problem")
+    p.add_argument("--errors-csv", metavar="FILE", help="also save all problems to a CSV file")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("db", help="SQLite store of a dataset")
+    dbsub = p.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    b = dbsub.add_parser("build", help="validate a dataset and write it to one SQLite file",
+                         description="Validate DATASET and write it, with the reference tables "
+                         "and a schema version, to a SQLite file (all or nothing).")
+    b.add_argument("dataset", help="dataset folder (or .sqlite file)")
+    b.add_argument("--db", required=True, metavar="FILE.sqlite", help="database to write")
+    b.add_argument("--max", type=int, default=100, help="problems to print (default 100)")
+    b.set_defaults(func=cmd_db_build)
+
+    p = sub.add_parser("demo", help="write the illustrative demo dataset",
+                       description="Generate the demo dataset (real municipalities and "
+                       "populations, synthetic costs and activity) into a folder.")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: the generator's)")
+    p.set_defaults(func=cmd_demo)
+
+    try:  # the reports command lives in costing.reports (optional until it exists)
+        from .reports import add_parser as _add_reports
+    except ModuleNotFoundError as e:
+        if e.name not in ("costing.reports", f"{__package__}.reports"):
+            raise
+        _add_reports = None
+    if _add_reports is not None:
+        _add_reports(sub)
     return parser
 
 

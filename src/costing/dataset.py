@@ -1,0 +1,258 @@
+"""The comparative dataset: loading, the :class:`Dataset` object and the shipped reference tables.
+
+A dataset is a folder of UTF-8 CSV files (one table each) or a SQLite file written by
+``costing db build``. Reference tables (municipalities, EKK codes, services, ...) ship inside the
+package in ``costing/reference/``; a dataset file of the same name replaces the shipped table.
+See ``docs/data-model.md`` for every table, column and rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from functools import cache, lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import DataValidationError
+from .readers import frame_to_strings, is_sqlite, read_csv_table, read_folder, read_sqlite
+from .schema import DATASET_TABLES, PROVENANCE, REFERENCE_TABLES, SCHEMAS
+from .validation import Problems, convert_table, validate_tables
+
+#: The installed package folder (``src/costing``).
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: Shipped reference tables.
+REFERENCE_DIR = PACKAGE_DIR / "reference"
+#: The project checkout (``src/costing`` -> project root); holds ``data/demo``.
+PROJECT_ROOT = PACKAGE_DIR.parents[1]
+#: The embedded default dataset.
+DEMO_DIR = PROJECT_ROOT / "data" / "demo"
+
+
+class Dataset:
+    """A validated comparative dataset: one typed DataFrame per table.
+
+    Every table of the data model is an attribute (``ds.expenditure``, ``ds.municipalities``);
+    an optional dataset table that was not given is an empty DataFrame with the right columns.
+
+    Attributes
+    ----------
+    tables : dict of str to DataFrame
+        All tables, dataset and reference, by name.
+    present : tuple of str
+        The dataset tables that were actually given (not empty stand-ins).
+    path : pathlib.Path or None
+        Where the dataset was read from.
+    metadata : dict
+        Contents of ``metadata.json`` (name, illustrative, description, seed, ...).
+    provenance : DataFrame
+        ``table, column, kind, source`` rows from ``provenance.csv`` (empty when absent).
+    sources : dict of str to str
+        For each table, the file it came from (reference tables: the shipped file or the override).
+    """
+
+    def __init__(self, tables: Mapping[str, pd.DataFrame], *, present=(), path=None,
+                 metadata=None, provenance=None, sources=None):
+        self.tables = dict(tables)
+        self.present = tuple(present)
+        self.path = None if path is None else Path(path)
+        self.metadata = dict(metadata or {})
+        self.provenance = provenance if provenance is not None else pd.DataFrame(
+            {c: pd.Series(dtype="str") for c in PROVENANCE.column_names})
+        self.sources = dict(sources or {})
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(f"Dataset has no table {name!r}; tables: {', '.join(tables)}")
+
+    def __dir__(self):
+        return [*super().__dir__(), *self.tables]
+
+    def __repr__(self) -> str:
+        name = self.metadata.get("name") or (self.path.name if self.path else "in memory")
+        sizes = ", ".join(f"{t}={len(self.tables[t])}" for t in self.present)
+        flag = " [illustrative data]" if self.is_illustrative else ""
+        return f"<Dataset {name}{flag}: {sizes}>"
+
+    @property
+    def is_illustrative(self) -> bool:
+        """True when ``metadata.json`` says the data are illustrative (synthetic)."""
+        return bool(self.metadata.get("illustrative", False))
+
+    @property
+    def municipality_codes(self) -> list[str]:
+        """ATVK codes of the municipalities that have cost centres in the dataset, sorted."""
+        return sorted(self.cost_centres["municipality_code"].unique().tolist())
+
+    @property
+    def years(self) -> list[int]:
+        """Years with expenditure, sorted."""
+        return sorted(int(y) for y in self.expenditure["year"].unique())
+
+    def content_hash(self) -> str:
+        """SHA-256 (hex) of the contents of every table, independent of file format.
+
+        The same data loaded from CSV or from SQLite give the same hash; metadata do not count.
+        """
+        h = hashlib.sha256()
+        for name in sorted(self.tables):
+            df = self.tables[name]
+            h.update(f"\x00{name}\x00{','.join(df.columns)}\n".encode())
+            txt = frame_to_strings(df)
+            h.update(txt.to_csv(index=False, header=False, lineterminator="\n").encode())
+        return h.hexdigest()
+
+
+def _error(rule: str, message: str, file: str = "") -> DataValidationError:
+    p = Problems()
+    p.add("", "", rule, message, file=file)
+    return DataValidationError(p.frame(), source=file)
+
+
+@cache
+def _shipped_raw(name: str, mtime: float) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+    p = Problems()
+    p.files[name] = f"costing/reference/{name}.csv"
+    return read_csv_table(REFERENCE_DIR / f"{name}.csv", name, p), p.frame()
+
+
+def _shipped(name: str, p: Problems) -> pd.DataFrame | None:
+    path = REFERENCE_DIR / f"{name}.csv"
+    if not path.exists():
+        return None
+    df, problems = _shipped_raw(name, path.stat().st_mtime)
+    if len(problems):
+        p._parts.append(problems)
+    return df
+
+
+def load_dataset(path: str | Path) -> Dataset:
+    """Load and validate a dataset from a folder of CSV files or a SQLite file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A folder with ``cost_centres.csv``, ``expenditure.csv``, ``outputs.csv`` and any optional
+        tables, or a ``.sqlite`` file written by ``costing db build``.
+
+    Returns
+    -------
+    Dataset
+        Every table typed per ``docs/data-model.md``; reference tables from the package unless
+        the dataset has a file of the same name.
+
+    Raises
+    ------
+    DataValidationError
+        If anything is wrong; ``.errors`` has one row per problem (table, file, row, column,
+        rule, value, message), all of them.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise _error("path_not_found", f"{path} does not exist", str(path))
+    p = Problems()
+    if path.is_dir():
+        raw, files, prov, meta = read_folder(path, p)
+    elif is_sqlite(path):
+        raw, files, prov, meta = read_sqlite(path, p)
+    else:
+        raise _error("not_a_dataset", f"{path} is neither a folder of CSV files nor a SQLite "
+                     "file (.sqlite)", str(path))
+    return _build(raw, files, prov, meta, p, path=path)
+
+
+def _build(raw, files, prov, meta, p: Problems, path=None, source: str | None = None) -> Dataset:
+    present = [t for t in DATASET_TABLES if t in raw]
+    sources = dict(files)
+    for name in REFERENCE_TABLES:
+        if name not in raw:
+            df = _shipped(name, p)
+            if df is not None:
+                raw[name] = df
+                sources[name] = f"costing/reference/{name}.csv"
+    p.files.update(sources)
+    typed = validate_tables(raw, sources, p, source=source or str(path or ""), present=present)
+    provenance = None
+    if prov is not None:
+        pp = Problems()
+        pp.files[PROVENANCE.name] = files.get(PROVENANCE.name, "provenance.csv")
+        provenance = convert_table(prov, PROVENANCE, pp)
+        if len(pp):
+            raise DataValidationError(pp.frame(), source=str(path or ""))
+        provenance = provenance.reset_index(drop=True)
+    return Dataset(typed, present=present, path=path, metadata=meta, provenance=provenance,
+                   sources=sources)
+
+
+def dataset_from_frames(frames: Mapping[str, pd.DataFrame], metadata: dict | None = None
+                        ) -> Dataset:
+    """Build and validate a dataset from DataFrames (tests, notebooks, what-if copies).
+
+    The frames go through exactly the checks of :func:`load_dataset`; reference tables not
+    given are taken from the package. Problems point at 1-based positions + 1 (as if the frame
+    were a CSV file with a header line).
+    """
+    p = Problems()
+    raw = {}
+    for name, df in frames.items():
+        if name not in SCHEMAS:
+            p.add(name, "", "unknown_table", f"{name} is not a table of the data model")
+            continue
+        txt = frame_to_strings(df.reset_index(drop=True))
+        txt.index = pd.RangeIndex(2, len(txt) + 2)
+        raw[name] = txt
+    files = {n: f"<{n}>" for n in raw}
+    return _build(raw, files, None, metadata or {}, p, source="<frames>")
+
+
+def demo_dataset() -> Dataset:
+    """The embedded default dataset (``data/demo``): real municipalities, synthetic costs.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``data/demo`` is not there (e.g. an installed wheel without the project checkout);
+        rebuild it with ``costing demo --out data/demo``.
+    """
+    if not (DEMO_DIR / "cost_centres.csv").exists():
+        raise FileNotFoundError(
+            f"the demo dataset is not at {DEMO_DIR}; "
+            f"create it with 'costing demo --out {DEMO_DIR}'")
+    return _demo_cached(_stamp(DEMO_DIR))
+
+
+def _stamp(folder: Path) -> tuple:
+    return tuple(sorted((f.name, f.stat().st_mtime_ns, f.stat().st_size)
+                        for f in folder.iterdir() if f.is_file()))
+
+
+@lru_cache(maxsize=2)
+def _demo_cached(stamp: tuple) -> Dataset:
+    return load_dataset(DEMO_DIR)
+
+
+def reference_table(name: str) -> pd.DataFrame:
+    """One shipped reference table, validated and typed (``municipalities``, ``ekk``, ...).
+
+    Cross-table rules are not checked here (they need the whole dataset); use
+    :func:`load_dataset` for that.
+    """
+    if name not in REFERENCE_TABLES:
+        raise KeyError(f"{name!r} is not a reference table; "
+                       f"choose from {', '.join(REFERENCE_TABLES)}")
+    p = Problems()
+    p.files[name] = f"costing/reference/{name}.csv"
+    df = _shipped(name, p)
+    if df is None:
+        raise FileNotFoundError(f"reference table {REFERENCE_DIR / (name + '.csv')} is missing")
+    from .validation import _finalise, check_keys
+
+    typed = convert_table(df, SCHEMAS[name], p)
+    if typed is not None:
+        check_keys(typed, SCHEMAS[name], p)
+    if len(p):
+        raise DataValidationError(p.frame(), source=f"costing/reference/{name}.csv")
+    return _finalise(typed, SCHEMAS[name])

@@ -1,0 +1,217 @@
+"""Reading CSV files and SQLite databases into tables of strings, reporting file-level problems.
+
+Everything is read as text first; :mod:`costing.validation` converts it per schema. Each table is a
+DataFrame of ``str`` whose index is the line number in the file (header = line 1), or the rowid
+in a SQLite table, so that every problem can point at the line a spreadsheet shows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .schema import PROVENANCE, SCHEMA_VERSION, SCHEMAS
+from .validation import Problems
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+SQLITE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
+
+
+def decode(raw: bytes, table: str, p: Problems) -> str | None:
+    """Decode UTF-8 bytes (a byte-order mark is allowed); report other encodings with the line."""
+    if not raw.strip():
+        p.add(table, "", "empty_file", "the file is empty (not even a header line)")
+        return None
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:4096]:
+        p.add(table, "", "encoding", "the file is not UTF-8 (it looks like UTF-16); save it as "
+              "'CSV UTF-8 (comma delimited)'", rows=[1])
+        return None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line_no = raw[: e.start].count(b"\n") + 1
+        start = raw.rfind(b"\n", 0, e.start) + 1
+        end = raw.find(b"\n", e.start)
+        line = raw[start : end if end >= 0 else len(raw)].decode("cp1257", errors="replace")
+        p.add(table, "", "encoding",
+              f"the file is not UTF-8: byte 0x{raw[e.start]:02X} on line {line_no} (perhaps "
+              "Windows-1257/Baltic); save it as 'CSV UTF-8 (comma delimited)'",
+              rows=[line_no], values=line.strip()[:80])
+        return None
+
+
+def parse_csv(text: str, table: str, p: Problems) -> pd.DataFrame | None:
+    """Parse CSV text into a DataFrame of strings indexed by line number; report ragged rows."""
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or not rows[0]:
+        p.add(table, "", "empty_file", "the first line (the header) is empty", rows=[1])
+        return None
+    header = [h.strip() for h in rows[0]]
+    if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
+        sep = "';'" if ";" in header[0] else "a tab"
+        p.add(table, "", "delimiter", f"columns are separated by {sep}; use commas (save as "
+              "'CSV UTF-8 (comma delimited)')", rows=[1], values=header[0][:80])
+        return None
+    body = rows[1:]
+    n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if len(rows) == n_lines:
+        lines = np.arange(2, len(body) + 2)
+    else:  # quoted fields span lines: recount the physical line of every record
+        reader = csv.reader(io.StringIO(text))
+        next(reader)
+        lines_l = []
+        for _ in reader:
+            lines_l.append(reader.line_num)
+        lines = np.asarray(lines_l)
+    lens = np.fromiter(map(len, body), dtype=np.int64, count=len(body))
+    blank = lens == 0
+    wrong = ~blank & (lens != len(header))
+    for i in np.flatnonzero(wrong):
+        p.add(table, "", "field_count",
+              f"line has {lens[i]} values but the header has {len(header)} columns"
+              " (a stray comma, or a value with a comma that needs quotes?)",
+              rows=[lines[i]], values=",".join(body[i])[:80])
+    keep = ~blank & ~wrong
+    good = [r for r, k in zip(body, keep, strict=True) if k] if not keep.all() else body
+    df = pd.DataFrame(good, columns=header, dtype="str") if good else pd.DataFrame(
+        {h: pd.Series(dtype="str") for h in header})
+    df.index = pd.Index(lines[keep], dtype="int64")
+    empty = np.ones(len(df), dtype=bool)
+    for c in range(df.shape[1]):
+        empty &= (df.iloc[:, c].str.strip() == "").to_numpy()
+    return df[~empty] if empty.any() else df  # rows of empty cells (spreadsheet left-overs)
+
+
+def read_csv_table(path: Path, table: str, p: Problems) -> pd.DataFrame | None:
+    """Read one CSV file as a table of strings (``None`` after reporting when unreadable)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        p.add(table, "", "unreadable", f"cannot read the file: {e.strerror or e}")
+        return None
+    text = decode(raw, table, p)
+    return None if text is None else parse_csv(text, table, p)
+
+
+def read_folder(folder: Path, p: Problems) -> tuple[dict, dict, pd.DataFrame | None, dict]:
+    """Read every CSV of a dataset folder.
+
+    Returns
+    -------
+    tables : dict of str to DataFrame of str
+    files : dict of str to str, the file name of each table
+    provenance : DataFrame of str or None
+    metadata : dict (from ``metadata.json``; empty when absent)
+    """
+    tables, files, prov, meta = {}, {}, None, {}
+    for path in sorted(folder.glob("*.csv")):
+        name = path.stem
+        files[name] = path.name
+        p.files[name] = path.name
+        if name not in SCHEMAS and name != PROVENANCE.name:
+            p.add(name, "", "unknown_table",
+                  f"{path.name} is not a table of the data model; known tables: "
+                  + ", ".join(SCHEMAS), file=path.name)
+            continue
+        df = read_csv_table(path, name, p)
+        if df is None:
+            continue
+        if name == PROVENANCE.name:
+            prov = df
+        else:
+            tables[name] = df
+    meta_path = folder / "metadata.json"
+    if meta_path.exists():
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if not isinstance(meta, dict):
+                raise ValueError("the top level must be an object {...}")
+        except (ValueError, UnicodeDecodeError) as e:
+            p.add("metadata", "", "invalid_json", f"metadata.json cannot be read: {e}",
+                  file="metadata.json")
+            meta = {}
+    return tables, files, prov, meta
+
+
+def is_sqlite(path: Path) -> bool:
+    """Whether ``path`` is (or claims by its suffix to be) a SQLite database file."""
+    if path.suffix.lower() in SQLITE_SUFFIXES:
+        return True
+    try:
+        with path.open("rb") as fh:
+            return fh.read(16) == SQLITE_MAGIC
+    except OSError:
+        return False
+
+
+def frame_to_strings(df: pd.DataFrame) -> pd.DataFrame:
+    """Typed values back to the text a CSV would hold (exact for floats; missing -> ``""``)."""
+    out = {}
+    for c in df.columns:
+        s = df[c]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            txt = s.dt.strftime("%Y-%m-%d")
+        elif pd.api.types.is_bool_dtype(s):
+            txt = s.map({True: "true", False: "false"})
+        else:
+            txt = s.astype(object).map(lambda v: repr(v) if isinstance(v, float) else str(v))
+        out[c] = txt.where(s.notna(), "").astype("str")
+    return pd.DataFrame(out, index=df.index)
+
+
+def read_sqlite(path: Path, p: Problems) -> tuple[dict, dict, pd.DataFrame | None, dict]:
+    """Read a dataset stored by :func:`costing.store.write_sqlite` (same return as read_folder)."""
+    label = path.name
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as e:
+        p.add("", "", "unreadable", f"cannot open {label} as SQLite: {e}", file=label)
+        return {}, {}, None, {}
+    tables, files, prov, meta = {}, {}, None, {}
+    try:
+        names = [r[0] for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        if "_schema_version" not in names:
+            p.add("", "", "schema_version", f"{label} has no _schema_version table; build it "
+                  "with 'costing db build'", file=label)
+            return {}, {}, None, {}
+        version = con.execute("SELECT MAX(version) FROM _schema_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
+            p.add("", "", "schema_version", f"{label} has schema version {version}; this "
+                  f"library reads version {SCHEMA_VERSION}", file=label, values=version)
+            return {}, {}, None, {}
+        for name in names:
+            if name.startswith("_") or name.startswith("sqlite_"):
+                continue
+            file = f"{label}:{name}"
+            files[name] = file
+            p.files[name] = file
+            if name not in SCHEMAS and name != PROVENANCE.name:
+                p.add(name, "", "unknown_table", f"table {name} is not part of the data model",
+                      file=file)
+                continue
+            cur = con.execute(f'SELECT rowid, * FROM "{name}" ORDER BY rowid')
+            cols = [d[0] for d in cur.description][1:]
+            data = cur.fetchall()
+            obj = pd.DataFrame(data, columns=["_rowid", *cols], dtype=object)
+            df = frame_to_strings(obj[cols])
+            df.index = pd.Index(obj["_rowid"].astype("int64"))
+            if name == PROVENANCE.name:
+                prov = df
+            else:
+                tables[name] = df
+        if "_metadata" in names:
+            row = con.execute("SELECT json FROM _metadata").fetchone()
+            meta = json.loads(row[0]) if row else {}
+    except (sqlite3.Error, ValueError) as e:
+        p.add("", "", "unreadable", f"{label} is not a readable SQLite dataset: {e}", file=label)
+        return {}, {}, None, {}
+    finally:
+        con.close()
+    return tables, files, prov, meta
