@@ -44,6 +44,15 @@ from .prices import (
 from .staffcost import StaffUnitCost, capacity_cost_rate, staff_unit_cost, working_hours
 
 # --- workload (workload.py, caseload.py, diary.py, privacy.py)
+from .caseload import (
+    STATUS_THRESHOLDS,
+    available_case_hours,
+    caseload_status,
+    max_caseload,
+    staff_need,
+    staffing_norm,
+    weighted_caseload,
+)
 from .privacy import (
     MIN_WORKERS,
     PrivacyError,
@@ -52,6 +61,7 @@ from .privacy import (
     find_worker_ids,
     suppress_small_cells,
 )
+from .tdabc import activity_costs, cost_per_case
 from .workload import worker_activity_minutes, worker_attributes, workload_summary
 
 # --- benchmarking (indicators.py, peers.py, decompose.py, need.py, expected_cost.py, dea.py, funnel.py)

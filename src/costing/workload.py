@@ -123,7 +123,7 @@ def worker_activity_minutes(
     -------
     units : pandas.DataFrame
         One row per unit ``(keep..., worker_id, year)`` with ``weeks`` (distinct Monday-based
-        calendar weeks with any recorded time).
+        calendar weeks with any recorded time) and ``days`` (distinct dates with recorded time).
     minutes : numpy.ndarray
         Float array (units × activities) of minutes. [min]
     """
@@ -165,9 +165,14 @@ def worker_activity_minutes(
     unit, ukeys = pd.factorize(key)
     n_units, n_acts = len(ukeys), len(acts)
     mat = np.bincount(unit * n_acts + act, weights=minutes, minlength=n_units * n_acts)
+    unit = unit.astype(np.int64)
     n_weeks = int(week.max()) + 1
-    seen = np.bincount(unit.astype(np.int64) * n_weeks + week, minlength=n_units * n_weeks)
+    seen = np.bincount(unit * n_weeks + week, minlength=n_units * n_weeks)
     weeks = (seen.reshape(n_units, n_weeks) > 0).sum(axis=1)
+    n_days = len(day_span)
+    seen = np.bincount(unit * n_days + (days - d0), minlength=n_units * n_days)
+    n_recorded_days = (seen.reshape(n_units, n_days) > 0).sum(axis=1)
+    del seen
 
     ukeys = np.asarray(ukeys, dtype=np.int64)
     cols = {}
@@ -176,7 +181,7 @@ def worker_activity_minutes(
         ukeys, ci = np.divmod(ukeys, len(labels))
         cols[name] = labels.astype(str)[ci]
     units = pd.DataFrame({**{k: cols[k] for k in [*keep, "worker_id"]},
-                          "year": years[yi], "weeks": weeks})
+                          "year": years[yi], "weeks": weeks, "days": n_recorded_days})
     return units, mat.reshape(n_units, n_acts)
 
 
@@ -315,3 +320,4 @@ def workload_summary(
     out = pd.concat(frames, ignore_index=True)
     value_cols = [c for c in _VALUE_COLS if c in out.columns]
     return suppress_small_cells(out, "n_workers", value_cols, min_workers)
+
