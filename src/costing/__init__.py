@@ -53,6 +53,7 @@ from .caseload import (
     staffing_norm,
     weighted_caseload,
 )
+from .diary import DIARY_COLUMNS, diary_instructions, import_diary, write_diary_template
 from .privacy import (
     MIN_WORKERS,
     PrivacyError,
