@@ -67,5 +67,8 @@ from .workload import worker_activity_minutes, worker_attributes, workload_summa
 
 # --- benchmarking (indicators.py, peers.py, decompose.py, need.py, expected_cost.py, dea.py, funnel.py)
 from .dea import dea, scale_efficiency
+from .decompose import decompose_gap, decompose_spending, log_mean
+from .funnel import funnel_limits, funnel_position, plot_funnel
+from .need import DEFAULT_NEED_WEIGHTS, need_adjusted_spending, need_index
 
 # --- reports (labels.py, reports.py)

@@ -1,0 +1,86 @@
+"""Funnel-plot control limits (formulas 8.30-8.33, Spiegelhalter 2005)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+import costing as ct
+from costing.funnel import funnel_limits, funnel_position, plot_funnel
+
+
+def test_binomial_normal_hand_example():
+    # p0 = 0.1, n = 100: sd = sqrt(0.1 * 0.9 / 100) = 0.03
+    # 95 %:   1.959964 * 0.03 = 0.058799 -> [0.041201, 0.158799]
+    # 99.8 %: 3.090232 * 0.03 = 0.092707 -> [0.007293, 0.192707]
+    r = funnel_limits(0.1, [100], kind="binomial").iloc[0]
+    assert r["lower_95"] == pytest.approx(0.041201, abs=1e-6)
+    assert r["upper_95"] == pytest.approx(0.158799, abs=1e-6)
+    assert r["lower_99_8"] == pytest.approx(0.007293, abs=1e-6)
+    assert r["upper_99_8"] == pytest.approx(0.192707, abs=1e-6)
+
+
+def test_poisson_per_1000_hand_example():
+    # theta0 = 20 per 1,000 = 0.02, n = 1,000: sd = sqrt(0.02 / 1000) = 0.0044721
+    # 95 %: 1.959964 * 0.0044721 = 0.0087652 -> per 1,000: [11.2348, 28.7652]
+    r = funnel_limits(0.02, [1000], kind="poisson", per=1000).iloc[0]
+    assert r["target"] == 20
+    assert r["lower_95"] == pytest.approx(11.2348, abs=1e-4)
+    assert r["upper_95"] == pytest.approx(28.7652, abs=1e-4)
+
+
+def test_exact_limits_interpolate_between_counts():
+    # Spiegelhalter (2005) A.1.1: r = F^-1(0.975); the limit (r - alpha)/n lies in ((r-1)/n, r/n]
+    n, p0 = 100, 0.1
+    r = stats.binom(n, p0).ppf(0.975)  # = 16
+    up = funnel_limits(p0, [n], kind="binomial", method="exact").loc[0, "upper_95"]
+    assert (r - 1) / n < up <= r / n
+    # large n: exact and normal limits agree closely
+    big = funnel_limits(0.02, [1e6], method="exact")
+    nor = funnel_limits(0.02, [1e6])
+    np.testing.assert_allclose(big.filter(like="per").to_numpy(), nor.filter(like="per"), rtol=1e-2)
+    np.testing.assert_allclose(big["upper_99_8"], nor["upper_99_8"], rtol=2e-3)
+
+
+def test_position_bands_and_z():
+    # pooled target = (10 + 50 + 40) / (1000 + 2000 + 2000) = 100 / 5000 = 0.02
+    pos = funnel_position([10, 50, 40], [1000, 2000, 2000])
+    assert pos.loc[0, "target"] == pytest.approx(0.02)
+    # given target 0.02:
+    # unit 1: rate 0.01,  z = (0.01 - 0.02) / sqrt(0.02/1000) = -2.2361 -> below 95 %, not 99.8 %
+    # unit 2: rate 0.025, z = 0.005 / sqrt(0.02/2000) = 0.005 / 0.0031623 = 1.5811 -> inside
+    # unit 3: rate 0.035, z = 0.015 / 0.0031623 = 4.7434 -> above 99.8 %
+    pos = funnel_position([10, 50, 70], [1000, 2000, 2000], target=0.02)
+    np.testing.assert_allclose(pos["z"], [-2.2361, 1.5811, 4.7434], atol=1e-4)
+    assert pos["band"].tolist() == ["below_95", "inside", "above_99_8"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(0.001, 0.5), st.floats(10, 1e6))
+def test_limits_nest_and_narrow(p0, n):
+    a = funnel_limits(p0, [n, 4 * n], kind="binomial")
+    assert (a["lower_99_8"] <= a["lower_95"]).all() and (a["upper_95"] <= a["upper_99_8"]).all()
+    w = a["upper_95"] - a["lower_95"]
+    assert w[1] <= w[0] + 1e-12  # more data -> narrower funnel
+
+
+def test_plot_and_errors():
+    d = pd.DataFrame({"municipality_code": ["A", "B", "C"], "clients": [10, 50, 40],
+                      "population": [1000, 2000, 2000]})
+    ax = plot_funnel(d, events="clients", n="population", highlight="B", per=1000)
+    assert ax.get_xscale() == "log"
+    assert any(t.get_text() == "B" for t in ax.texts)
+    with pytest.raises(ct.InputError, match="highlight 'Z'"):
+        plot_funnel(d, events="clients", n="population", highlight="Z")
+    with pytest.raises(ct.InputError, match="n must be"):
+        funnel_limits(0.1, [0])
+    with pytest.raises(ct.InputError, match="level"):
+        funnel_limits(0.1, [10], levels=(95,))
