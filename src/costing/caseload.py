@@ -1,6 +1,6 @@
 """Staffing against the legal norm, weighted caseloads and staff need from the case mix.
 
-Methodology sections 7.3–7.5 (``methodology/07_workload.md``): the number of social work
+Methodology sections 7.3–7.4 (``methodology/07_workload.md``): the number of social work
 specialists per 1,000 inhabitants against the norm of the Law on Social Services and Social
 Assistance, the weighted caseload per FTE with a traffic-light status, and the FTE a case mix
 needs given standard times per case-month.
@@ -202,7 +202,7 @@ def weighted_caseload(
         Worker attributes (``fte``, ``cost_centre_id``, ``municipality_code``) for columns not in
         ``caseloads``.
     min_workers : int
-        Groups with fewer workers are suppressed (7.14). [workers]
+        Groups with fewer workers are suppressed (7.19). [workers]
 
     Returns
     -------

@@ -53,7 +53,7 @@ def suppress_small_cells(
 ) -> pd.DataFrame:
     """Blank every figure that rests on fewer than ``min_workers`` workers.
 
-    Implements rule (7.14): a row is published only if its count of distinct workers
+    Implements rule (7.19): a row is published only if its count of distinct workers
     ``n_workers >= min_workers``; otherwise its values become missing (NaN), the flag
     ``suppressed`` is ``True`` and ``suppression_reason`` reads ``"fewer than N workers"``.
 

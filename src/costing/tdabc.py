@@ -53,7 +53,7 @@ def activity_costs(
 ) -> pd.DataFrame:
     """Time-driven cost of each activity, with the cost of unused capacity shown separately.
 
-    Implements (7.15)–(7.18): the capacity cost ``C`` of the diary-keeping workers (salary,
+    Implements (7.14)–(7.17): the capacity cost ``C`` of the diary-keeping workers (salary,
     employer contributions and overheads, :func:`costing.staff_unit_cost`), their theoretical
     capacity ``T = Σ fte × H × 60`` minutes (H from :func:`costing.working_hours`), the capacity
     cost rate ``q = C / (p × T)`` (:func:`costing.capacity_cost_rate`), annualised diary time per
@@ -87,7 +87,7 @@ def activity_costs(
         Minutes of one unit of an activity (e.g. ``{"HOME_VISIT": 75}``) to price one unit.
         [min/unit]
     min_workers : int
-        Groups with fewer diary-keeping workers are suppressed (7.14). [workers]
+        Groups with fewer diary-keeping workers are suppressed (7.19). [workers]
 
     Returns
     -------
@@ -119,7 +119,7 @@ def activity_costs(
     hours_fte = working_hours(weekly, constant("annual_leave_weeks", dataset) * 5, year,
                               sick_days, training_days, dataset=dataset)
     working_days = hours_fte / (weekly / 5)
-    used = mat * (working_days / units["days"].to_numpy())[:, None]  # (7.16)
+    used = mat * (working_days / units["days"].to_numpy())[:, None]  # (7.15)
     rate_b = _employer_rate(year, dataset) if on_cost_rate is None else on_cost_rate
     gid = units.groupby(by, sort=True).ngroup().to_numpy()
     labels = units.assign(_g=gid).drop_duplicates("_g").set_index("_g").sort_index()
@@ -128,11 +128,11 @@ def activity_costs(
         sel = gid == g
         cost = staff_unit_cost(float(units.loc[sel, "salary_eur"].sum()), on_cost_rate=rate_b,
                                overhead_rate=overhead_rate, overhead_base=overhead_base,
-                               annual_hours=hours_fte).total  # (7.15)
+                               annual_hours=hours_fte).total  # (7.14)
         theoretical = float(units.loc[sel, "fte"].sum()) * hours_fte * 60.0
-        q = capacity_cost_rate(cost, theoretical, practical_share)  # (7.17)
+        q = capacity_cost_rate(cost, theoretical, practical_share)  # (7.16)
         minutes = used[sel].sum(axis=0)
-        unused = practical_share * theoretical - minutes.sum()  # (7.18)
+        unused = practical_share * theoretical - minutes.sum()  # (7.17)
         part = pd.DataFrame({"activity_code": [*acts, "UNUSED_CAPACITY"],
                              "hours": np.append(minutes, unused) / 60.0})
         part["cost_eur"] = q * part["hours"] * 60.0
@@ -162,7 +162,7 @@ def cost_per_case(
 ) -> pd.DataFrame:
     """Time-driven cost of one case-month by case type, without the cost of unused capacity.
 
-    Implements (7.19): the annual cost of client-related activities of a group
+    Implements (7.18): the annual cost of client-related activities of a group
     (:func:`activity_costs`) is split over case types in proportion to ``n_k × h_k`` (open cases
     × standard hours per case-month, the time equation), so that
     ``cost per case-month_k = C_rel × h_k / (12 × Σ_j n_j h_j)``; ``full`` adds the group's
@@ -180,7 +180,7 @@ def cost_per_case(
     standard_hours : dict, optional
         Standard hours per case-month by case type; default ``case_types``. [h/case-month]
     min_workers : int
-        Groups with fewer workers are suppressed (7.14). [workers]
+        Groups with fewer workers are suppressed (7.19). [workers]
     **cost_options
         Passed to :func:`activity_costs` (``practical_share``, ``overhead_rate``, ...).
 

@@ -225,7 +225,7 @@ def workload_summary(
         not in ``time_use`` is taken from ``workers`` by ``(year, worker_id)``; ``year`` is the
         calendar year of the diary date. Default: one group of all workers.
     min_workers : int
-        Groups with fewer distinct workers are suppressed (7.14). [workers]
+        Groups with fewer distinct workers are suppressed (7.19). [workers]
     n_boot : int
         Bootstrap replicates; 0 gives no intervals.
     seed : int, optional
