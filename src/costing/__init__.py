@@ -68,7 +68,9 @@ from .workload import worker_activity_minutes, worker_attributes, workload_summa
 # --- benchmarking (indicators.py, peers.py, decompose.py, need.py, expected_cost.py, dea.py, funnel.py)
 from .dea import dea, scale_efficiency
 from .decompose import decompose_gap, decompose_spending, log_mean
+from .expected_cost import ExpectedCostResult, expected_cost
 from .funnel import funnel_limits, funnel_position, plot_funnel
 from .need import DEFAULT_NEED_WEIGHTS, need_adjusted_spending, need_index
+from .peers import DEFAULT_BANDS, peer_groups, peer_stats, structure
 
 # --- reports (labels.py, reports.py)
