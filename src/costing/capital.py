@@ -74,7 +74,8 @@ def annuity_factor(rate: float, years: float) -> float:
     _check_rate_years(rate, years)
     if rate == 0:
         return float(years)
-    return float((1.0 - (1.0 + rate) ** (-years)) / rate)
+    # (1 - (1 + r)^-n) / r written with expm1/log1p so that it stays exact for tiny rates
+    return float(-math.expm1(-years * math.log1p(rate)) / rate)
 
 
 def equivalent_annual_cost(
@@ -293,4 +294,4 @@ def _revaluation(cpi: pd.Series, price_year: pd.Series, year: int, ids: pd.Serie
             f"assets to {year} prices (assets {bad or 'all'}); extend table 'cpi' or use "
             f"method='straight_line'"
         )
-    return (cpi.loc[year] / cpi.loc[price_year].to_numpy()).to_numpy(dtype=float)
+    return np.asarray(cpi.loc[year] / cpi.loc[price_year].to_numpy(), dtype=float)

@@ -52,7 +52,7 @@ def _weekday_holidays(year: int, dataset=None) -> int:
         years = sorted(dates.dt.year.unique().tolist())
         raise InputError(f"the public_holidays reference table has no holidays for {year} "
                          f"(it covers {years}); pass the number of holidays instead")
-    return int((in_year.dt.dayofweek < 5).sum())
+    return int((in_year.dt.day_of_week < 5).sum())
 
 
 def working_hours(
