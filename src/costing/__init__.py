@@ -23,6 +23,7 @@ from .store import build_database, write_sqlite
 from .territory import harmonise_territory, territory_map
 
 # --- demo dataset generator (demo.py)
+from .demo import generate_demo, write_demo
 
 # --- costing method (capital.py, classify.py, allocation.py, fullcost.py, staffcost.py, prices.py)
 from .allocation import allocate_overheads, reciprocal_support_costs
