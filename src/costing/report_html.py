@@ -121,6 +121,23 @@ def table(df: pd.DataFrame, numeric: Sequence[str] = (), highlight_row: object =
     return _display(f'<div class="costing">{table_html(df, numeric, highlight_row)}</div>')
 
 
+def show(obj, numeric: Sequence[str] = (), highlight_row: object = None) -> None:
+    """Display a formatted table (DataFrame), a chart (matplotlib Figure) or a sentence (str)
+    in the running notebook; ``None`` or an empty sentence shows nothing."""
+    from IPython.display import display
+
+    if obj is None or (isinstance(obj, str) and not obj.strip()):
+        return
+    if isinstance(obj, pd.DataFrame):
+        display(table(obj, numeric, highlight_row))
+    elif isinstance(obj, str):
+        display(paragraph(obj))
+    else:
+        from .plots import as_image
+
+        display(as_image(obj))
+
+
 def exporter(lang: str = "lv"):
     """The nbconvert HTML exporter for reports: code, prompts and remote scripts left out.
 

@@ -1,0 +1,247 @@
+"""Worker side of the report batch: execute the template for one municipality, export its HTML.
+
+Each worker process of the batch (see :func:`costing.reports.run_reports`) keeps
+
+* one nbconvert HTML exporter (building it loads the templates: done once, not per report), and
+* a small **warm kernel pool**: while a report runs, the kernel for the worker's next report is
+  already starting and importing the library (``IPKernelApp.exec_lines``), so a report never
+  waits for a cold kernel. Every report still gets a fresh kernel of its own: no state passes
+  from one municipality's notebook to the next.
+
+Execution goes through :func:`papermill.execute_notebook` with the pre-started kernel manager, so
+the record notebook has papermill's injected-parameters cell, metadata and error markers. A kernel
+that fails to start is replaced and the report retried once. Files are written to a temporary
+name in the target folder and moved into place with :func:`os.replace` (atomic).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Modules a warm kernel imports before it is handed a notebook (failures are ignored).
+WARM_MODULES = ("numpy", "pandas", "matplotlib", "matplotlib.figure", "IPython.display",
+                "costing", "costing.plots", "costing.report_html", "costing.reports")
+
+_WARM_CODE = "import costing.batch as _cb; _cb.warm_up(); del _cb"
+
+
+def warm_up(modules: tuple[str, ...] = WARM_MODULES) -> None:
+    """Import ``modules`` (run by a starting kernel, so a report finds them loaded)."""
+    import importlib
+
+    for name in modules:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+
+
+@dataclass
+class Task:
+    """One report to produce (all plain data: it crosses the process boundary)."""
+
+    code: str
+    title: str
+    parameters: dict
+    template: str
+    notebook_path: str
+    html_path: str
+    lang: str
+    prefetch: bool = True
+
+
+@dataclass
+class Outcome:
+    """What happened to one report."""
+
+    code: str
+    ok: bool
+    reason: str = ""
+    seconds: float = 0.0
+    notebook_path: str = ""
+    html_path: str = ""
+    attempts: int = 1
+    timings: dict = field(default_factory=dict)
+
+
+def atomic_write(path: str | os.PathLike, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then
+    :func:`os.replace` (readers see the old file or the new one, never a half-written one)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class KernelPool:
+    """Fresh, pre-warmed kernels, one per report, the next one starting while the current runs."""
+
+    def __init__(self, kernel_name: str, start_timeout: float = 60.0, retries: int = 1):
+        self.kernel_name = kernel_name
+        self.start_timeout = start_timeout
+        self.retries = retries
+        self._spare = None
+
+    def _spawn(self):
+        from jupyter_client import KernelManager
+        from jupyter_core.paths import jupyter_runtime_dir
+
+        # IPC sockets under a name of their own: kernels of parallel workers never collide
+        runtime = Path(jupyter_runtime_dir())
+        runtime.mkdir(parents=True, exist_ok=True)
+        ip = str(runtime / f"costing-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        km = KernelManager(kernel_name=self.kernel_name, transport="ipc", ip=ip)
+        env = dict(os.environ)
+        env.pop("MPLBACKEND", None)  # the kernel's own inline backend, whatever the caller uses
+        km.start_kernel(extra_arguments=[f"--IPKernelApp.exec_lines={_WARM_CODE}"], env=env)
+        return km
+
+    def _ready(self, km) -> None:
+        kc = km.blocking_client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=self.start_timeout)
+        finally:
+            kc.stop_channels()
+
+    def get(self, prefetch: bool = True):
+        """A started, ready kernel manager; retries a kernel that fails to start.
+
+        Returns ``(km, attempts)``. With ``prefetch`` the next kernel starts at once.
+        """
+        attempts = 0
+        while True:
+            attempts += 1
+            km, self._spare = self._spare, None
+            try:
+                if km is None:
+                    km = self._spawn()
+                self._ready(km)
+                break
+            except Exception as exc:  # kernel died or timed out during start
+                self.discard(km)
+                if attempts > self.retries:
+                    raise RuntimeError(f"kernel {self.kernel_name!r} failed to start "
+                                       f"{attempts} times: {exc}") from exc
+        if prefetch:
+            try:
+                self._spare = self._spawn()
+            except Exception:
+                self._spare = None
+        return km, attempts
+
+    @staticmethod
+    def discard(km) -> None:
+        if km is None:
+            return
+        with contextlib.suppress(Exception):
+            km.shutdown_kernel(now=True)
+
+    def close(self) -> None:
+        self.discard(self._spare)
+        self._spare = None
+
+
+_STATE: dict = {}
+
+
+def init_worker(kernel_name: str, execution_timeout: float, start_timeout: float) -> None:
+    """Process-pool initializer: one exporter and kernel pool per worker process."""
+    from multiprocessing import util
+
+    pool = KernelPool(kernel_name, start_timeout)
+    _STATE.update(pool=pool, timeout=execution_timeout, exporters={})
+    util.Finalize(pool, pool.close, exitpriority=10)
+
+
+def _exporter(lang: str):
+    from .report_html import exporter
+
+    cache = _STATE.setdefault("exporters", {})
+    if lang not in cache:
+        cache[lang] = exporter(lang)
+    return cache[lang]
+
+
+def _reason(exc: BaseException) -> str:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def run_task(task: Task) -> Outcome:
+    """Execute the template for ``task.code``, keep the record notebook, write the HTML.
+
+    Never raises: any failure becomes ``Outcome(ok=False, reason=...)`` and the executed
+    notebook (with the error) is kept for diagnosis, unless it would disclose a worker id.
+    """
+    import nbformat
+    import papermill as pm
+
+    from .privacy import PrivacyError, assert_no_worker_ids
+    from .report_html import notebook_to_html
+
+    if "pool" not in _STATE:
+        raise RuntimeError("run_task: call init_worker(...) first in this process")
+    pool: KernelPool = _STATE["pool"]
+    t0 = time.perf_counter()
+    nb_path = Path(task.notebook_path)
+    nb_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_nb = tempfile.mkstemp(prefix=f".{nb_path.name}.", suffix=".tmp.ipynb",
+                                  dir=nb_path.parent)
+    os.close(fd)
+    out = Outcome(task.code, ok=False, notebook_path=str(nb_path))
+    km = None
+    try:
+        km, out.attempts = pool.get(task.prefetch)
+        t1 = time.perf_counter()
+        nb = pm.execute_notebook(task.template, tmp_nb, task.parameters,
+                                 kernel_name=pool.kernel_name, km=km, progress_bar=False,
+                                 execution_timeout=_STATE["timeout"], log_output=False,
+                                 request_save_on_cell_execute=False)
+        out.timings["execute"] = time.perf_counter() - t1
+        assert_no_worker_ids(nb)
+        t2 = time.perf_counter()
+        html = notebook_to_html(nb, _exporter(task.lang), task.title, task.lang)
+        assert_no_worker_ids(html)
+        out.timings["html"] = time.perf_counter() - t2
+        atomic_write(task.html_path, html)
+        os.replace(tmp_nb, nb_path)
+        out.ok, out.html_path = True, task.html_path
+    except PrivacyError as exc:
+        out.reason = f"not published: {exc}"
+        out.notebook_path = ""
+        with contextlib.suppress(OSError):
+            os.unlink(nb_path)
+    except Exception as exc:
+        out.reason = _reason(exc)
+        try:  # papermill saved the notebook with the error marked: keep it as the record
+            nbformat.read(tmp_nb, as_version=4)
+            os.replace(tmp_nb, nb_path)
+        except Exception:  # nothing executed (kernel never started): no record, drop a stale one
+            out.notebook_path = ""
+            with contextlib.suppress(OSError):
+                os.unlink(nb_path)
+    finally:
+        pool.discard(km)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_nb)
+        if not out.ok:
+            with contextlib.suppress(OSError):
+                os.unlink(task.html_path)  # never leave a stale report of an earlier run
+    out.seconds = time.perf_counter() - t0
+    return out
