@@ -20,7 +20,7 @@ import pandas as pd
 from ._demo_flows import build_municipality
 from ._demo_units import YEARS
 
-__all__ = ["generate_demo", "write_demo", "CALIBRATION", "DEFAULT_SEED"]
+__all__ = ["generate_demo", "write_demo", "write_tables", "CALIBRATION", "DEFAULT_SEED"]
 
 #: Seed of the committed demo dataset.
 DEFAULT_SEED = 20261126
@@ -259,10 +259,31 @@ def write_demo(out_dir: str | Path, seed: int = DEFAULT_SEED) -> dict[str, Path]
     dict of str to pathlib.Path
         The written files by table name (plus ``metadata`` and ``provenance``).
     """
+    return write_tables(out_dir, generate_demo(seed), seed)
+
+
+def write_tables(out_dir: str | Path, tables: dict[str, pd.DataFrame],
+                 seed: int = DEFAULT_SEED) -> dict[str, Path]:
+    """Write generated demo tables (from :func:`generate_demo`) as a dataset folder.
+
+    Parameters
+    ----------
+    out_dir : str or pathlib.Path
+        Folder to write into (created if missing).
+    tables : dict of str to DataFrame
+        The tables returned by :func:`generate_demo`.
+    seed : int
+        The seed they were generated with (recorded in ``metadata.json``).
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        The written files by table name (plus ``metadata`` and ``provenance``).
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = {}
-    for name, df in generate_demo(seed).items():
+    for name, df in tables.items():
         path = out / f"{name}.csv"
         df.to_csv(path, index=False, float_format="%.2f", lineterminator="\n", encoding="utf-8")
         written[name] = path
