@@ -45,10 +45,9 @@ def _as_list(value) -> list | None:
     return [value] if np.ndim(value) == 0 else list(value)
 
 
-def _usage(drivers: pd.DataFrame, municipality: str, year: int, centres: pd.DataFrame
+def _usage(d: pd.DataFrame, municipality: str, year: int, centres: pd.DataFrame
            ) -> pd.DataFrame:
     """Driver matrix of one municipality and year: rows giving centre, columns receiving."""
-    d = drivers[(drivers["year"] == year) & drivers["from_centre_id"].isin(centres.index)]
     if d.empty:
         return pd.DataFrame()
     foreign = sorted(set(d["to_centre_id"]) - set(centres.index))
@@ -60,8 +59,32 @@ def _usage(drivers: pd.DataFrame, municipality: str, year: int, centres: pd.Data
     if mixed:
         raise InputError(f"drivers {year}: centre(s) {mixed} use more than one driver kind in "
                          "the same year; use one driver per giving centre")
-    return d.pivot_table(index="from_centre_id", columns="to_centre_id", values="quantity",
-                         aggfunc="sum", fill_value=0.0)
+    return (d.groupby(["from_centre_id", "to_centre_id"])["quantity"].sum()
+            .unstack("to_centre_id", fill_value=0.0))
+
+
+def _long_rows(m: str, y: int, cat: pd.DataFrame, alloc: pd.DataFrame, finals: list[str],
+               support: list[str]) -> dict[str, np.ndarray]:
+    """Columns of the full-cost rows of the final centres of one municipality and year."""
+    direct = cat.loc[finals, list(DIRECT_CATEGORIES)].to_numpy(dtype=float)
+    nf, nk = direct.shape
+    ids = [np.repeat(finals, nk)]
+    cats = [np.tile(DIRECT_CATEGORIES, nf)]
+    sources = [np.full(nf * nk, "", dtype=object)]
+    amounts = [direct.ravel()]
+    if support:
+        over = alloc.loc[finals, support].to_numpy(dtype=float)
+        fi, si = np.nonzero(over)
+        ids.append(np.asarray(finals, dtype=object)[fi])
+        cats.append(np.full(len(fi), "overhead", dtype=object))
+        sources.append(np.asarray(support, dtype=object)[si])
+        amounts.append(over[fi, si])
+    n = sum(len(a) for a in amounts)
+    return {"municipality_code": np.full(n, m, dtype=object), "year": np.full(n, y),
+            "cost_centre_id": np.concatenate(ids).astype(object),
+            "cost_category": np.concatenate(cats).astype(object),
+            "source_centre_id": np.concatenate(sources).astype(object),
+            "amount_eur": np.concatenate(amounts)}
 
 
 def full_costs(dataset, year: int | Sequence[int] | None = None, method: str = "reciprocal",
@@ -127,7 +150,13 @@ def full_costs(dataset, year: int | Sequence[int] | None = None, method: str = "
         drivers = pd.DataFrame(columns=["year", "from_centre_id", "to_centre_id", "driver",
                                         "quantity"])
 
-    rows = []
+    if not drivers.empty:
+        drivers["municipality_code"] = drivers["from_centre_id"].map(
+            centres["municipality_code"])
+    by_group = {k: g for k, g in drivers.groupby(["year", "municipality_code"])} if len(
+        drivers) else {}
+    empty = drivers.iloc[0:0]
+    parts = []
     for y in years:
         if y not in direct.index.get_level_values("year"):
             continue
@@ -137,7 +166,7 @@ def full_costs(dataset, year: int | Sequence[int] | None = None, method: str = "
             if municipalities is not None and m not in municipalities:
                 continue
             m_centres = centres[centres["municipality_code"] == m]
-            usage = _usage(drivers, m, y, m_centres)
+            usage = _usage(by_group.get((y, m), empty), m, y, m_centres)
             costs = d_year[muni_of == m]
             scope = sorted(set(costs.index) | set(usage.index) | set(usage.columns))
             cat = costs.reindex(scope, fill_value=0.0)
@@ -151,16 +180,18 @@ def full_costs(dataset, year: int | Sequence[int] | None = None, method: str = "
                                            order=order)
             except InputError as err:
                 raise InputError(f"allocation for municipality {m}, year {y}: {err}") from None
-            for c in finals:
-                info = m_centres.loc[c]
-                base = (m, y, c, str(info["service_code"]), str(info["provider_type"]))
-                rows += [(*base, k, "", float(cat.at[c, k])) for k in DIRECT_CATEGORIES]
-                rows += [(*base, "overhead", s, float(alloc.at[c, s]))
-                         for s in support if alloc.at[c, s] != 0]
-    out = pd.DataFrame(rows, columns=FULL_COST_COLUMNS)
+            parts.append(_long_rows(m, y, cat, alloc, finals, support))
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=float if c == "amount_eur" else (
+            int if c == "year" else str)) for c in FULL_COST_COLUMNS})
+    out = pd.DataFrame({c: np.concatenate([p[c] for p in parts]) for c in parts[0]})
+    for col in ("service_code", "provider_type"):
+        out[col] = out["cost_centre_id"].map(centres[col].astype(str))
+    out = out[FULL_COST_COLUMNS]
     out["year"] = out["year"].astype(int)
     out["amount_eur"] = out["amount_eur"].astype(float)
-    return out
+    return out.sort_values(["municipality_code", "year", "cost_centre_id"], kind="stable",
+                           ignore_index=True)
 
 
 def _practical_share(share, output_unit: pd.Series, service_code: pd.Series) -> np.ndarray:
