@@ -71,6 +71,12 @@ from .dea import dea, scale_efficiency
 from .decompose import decompose_gap, decompose_spending, log_mean
 from .expected_cost import ExpectedCostResult, expected_cost
 from .funnel import funnel_limits, funnel_position, plot_funnel
+from .indicators import (
+    base_quantities,
+    harmonised_indicators,
+    indicator_registry,
+    indicators,
+)
 from .need import DEFAULT_NEED_WEIGHTS, need_adjusted_spending, need_index
 from .peers import DEFAULT_BANDS, peer_groups, peer_stats, structure
 

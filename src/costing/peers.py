@@ -40,6 +40,8 @@ def _table(dataset: Any, name: str) -> pd.DataFrame:
 def structure(dataset: Any, year: int) -> pd.DataFrame:
     """Structural variables of the municipalities that existed in ``year``.
 
+    If the dataset has cost centres, only the municipalities that have some are kept.
+
     Implements formula (8.12) (age shares) for the inputs of the peer rules.
 
     Parameters
@@ -63,6 +65,12 @@ def structure(dataset: Any, year: int) -> pd.DataFrame:
     vf = pd.to_datetime(mun["valid_from"], errors="coerce")
     vt = pd.to_datetime(mun["valid_to"], errors="coerce")
     alive = mun[(vf <= end) & (vt.isna() | (vt >= start))]
+    try:  # a dataset with cost centres: only the municipalities that report
+        reporting = set(_table(dataset, "cost_centres")["municipality_code"].astype(str))
+    except InputError:
+        reporting = set()
+    if reporting:
+        alive = alive[alive["atvk_code"].astype(str).isin(reporting)]
     p = pop[pop["year"].astype(int) == int(year)]
     wide = p.pivot_table(index="atvk_code", columns="age_group", values="population",
                          aggfunc="sum", fill_value=0).astype(float)
