@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +12,12 @@ import costing as ct
 from costing.indicators import harmonised_indicators, indicator_registry, indicators
 
 M1, M2 = "LV0026000", "LV0054000"
+MINI_DIR = Path(__file__).parent / "data" / "mini"  # the hand-made dataset of the loader tests
+
+
+@pytest.fixture(scope="module")
+def mini() -> ct.Dataset:
+    return ct.load_dataset(MINI_DIR)
 
 
 def _uc() -> pd.DataFrame:
