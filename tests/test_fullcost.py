@@ -157,3 +157,45 @@ def test_capital_charge_of_a_support_centre_needs_drivers_too(ds):
     # 2019: only HC's own IT and equipment are charged: a full cost of capital alone.
     fc = ct.full_costs(ds, year=2019)
     assert set(fc.loc[fc["amount_eur"] > 0, "cost_category"]) == {"capital"}
+
+
+# ------------------------------------------------------------------ the demo dataset
+@pytest.fixture(scope="module")
+def demo():
+    return ct.demo_dataset()
+
+
+@pytest.fixture(scope="module")
+def demo_units(demo):
+    return ct.unit_costs(demo)
+
+
+def test_demo_every_service_centre_year_has_a_unit_cost_or_a_reason(demo, demo_units):
+    centres = demo.tables["cost_centres"]
+    service = set(centres.loc[centres["role"] == "service", "cost_centre_id"])
+    exp, out = demo.tables["expenditure"], demo.tables["outputs"]
+    expected = {(int(y), c) for y, c in zip(exp["year"], exp["cost_centre_id"], strict=True)
+                if c in service}
+    expected |= {(int(y), c) for y, c in zip(out["year"], out["cost_centre_id"], strict=True)}
+    got = set(zip(demo_units["year"], demo_units["cost_centre_id"], strict=True))
+    assert expected <= got
+    ok = demo_units["unit_cost_eur"].notna()
+    assert (demo_units.loc[~ok, "reason"] != "").all()
+    assert (demo_units.loc[ok, "reason"] == "").all()
+    assert (demo_units.loc[ok, "unit_cost_eur"] > 0).all()
+    assert not np.isinf(demo_units.select_dtypes("number").to_numpy()).any()
+    assert set(demo_units["year"]) == set(exp["year"].astype(int))
+
+
+def test_demo_full_cost_identity(demo, demo_units):
+    c = ct.classify_expenditure(demo)
+    ekk = c["ekk_category"]
+    # Σ full cost of service centres = Σ service-relevant expenditure (running costs of all
+    # centres + cash capital spending) + Σ capital charges − Σ cash capital spending replaced.
+    relevant = c.loc[c["included"] | (ekk == "capital_formation"), "amount_eur"].sum()
+    charges = ct.capital_charges(demo, method="annuity", rate=0.035)["capital_eur"].sum()
+    replaced = c.loc[ekk == "capital_formation", "amount_eur"].sum()
+    assert demo_units["full_cost_eur"].sum() == pytest.approx(relevant + charges - replaced,
+                                                              rel=1e-12)
+    assert (demo_units["full_cost_eur"] - demo_units["direct_cost_eur"]
+            - demo_units["overhead_eur"]).abs().max() < 1e-6
