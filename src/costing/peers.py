@@ -1,6 +1,6 @@
 """Peer groups of municipalities and each municipality's position among its peers.
 
-Method: ``methodology/08_benchmarking.md``, section 8.3, formulas (8.12)-(8.16).
+Method: ``methodology/08_benchmarking.md``, section 8.4, formulas (8.12)-(8.16).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from scipy.cluster.vq import kmeans2
 from .errors import InputError
 
 #: Population bands [inhabitants] of the default rule for novadi: [lower, upper) and group name.
-#: Cut points chosen at natural gaps of the 2021-2024 distribution (8,000-58,000 inhabitants),
-#: giving three groups of 10-15 novadi each (see methodology/08_benchmarking.md, section 8.3).
+#: Cut points chosen at gaps of the 2021-2024 distribution (about 3,000-58,000 inhabitants),
+#: giving three groups of 9-16 novadi each (see methodology/08_benchmarking.md, section 8.4).
 DEFAULT_BANDS: tuple[tuple[float, float, str], ...] = (
     (0, 20_000, "novads_small"),
     (20_000, 35_000, "novads_medium"),
