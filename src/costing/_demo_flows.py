@@ -9,6 +9,7 @@ import datetime as dt
 import math
 
 import numpy as np
+import pandas as pd
 
 from ._demo_units import (
     ACTIVITIES,
@@ -34,13 +35,17 @@ from ._demo_units import (
 FOOD_PER_BED_DAY = {"LTC": 4.3, "STC": 4.3, "GROUP_HOME": 3.2, "CRISIS": 4.0, "NIGHT_SHELTER": 1.3}
 TRAVELLING = {"HOME_CARE", "SOCIAL_WORK", "FAMILY_ASSIST"}
 OFFICE = {"HOME_CARE", "SOCIAL_WORK", "FAMILY_ASSIST"}
+Rows = dict[str, list[dict]]
 
 
 def _round(x: float) -> float:
+    """Round to cents, as a plain float."""
     return float(round(float(x), 2))
 
 
-def social_work(code, sw, pop, ratio, rural, city, wage_f, cal, rng, next_worker, rows):
+def social_work(code: str, sw: _Centre, pop: pd.DataFrame, ratio: float, rural: float, city: bool,
+                wage_f: float, cal: dict, rng: np.random.Generator, next_worker: list[int],
+                rows: Rows) -> list[dict]:
     """Worker register, caseloads and outputs of the social-work centre; returns 2024 roster."""
     roster, roster_2024 = [], []
     sw.fixed, sw.staff = {}, {}
@@ -156,7 +161,9 @@ def _staff_rows(c, y, wage_f, cal, rng, rows):
     return pay, fte_tot
 
 
-def finance(code, centres, support, rural, wage_f, rates, cal, pop, rng, rows):
+def finance(code: str, centres: list[_Centre], support: list[_Centre], rural: float,
+            wage_f: float, rates: dict, cal: dict, pop: pd.DataFrame, rng: np.random.Generator,
+            rows: Rows) -> None:
     """Cost centres, staff, assets, expenditure, outputs, tariffs and drivers of a municipality."""
     sso = support[1]
     everyone = centres + support
@@ -235,14 +242,13 @@ def finance(code, centres, support, rural, wage_f, rates, cal, pop, rng, rows):
                     revenue = _round(tariff * u * collect * rng.uniform(0.95, 1.05))
                     rows["tariffs"].append(dict(year=y, cost_centre_id=c.id, output_unit=unit,
                                                 tariff_eur=tariff, revenue_eur=revenue))
-    _drivers(centres, support, fte_of, rows)
+    _drivers(centres, support, fte_of, rural == 0.0, rows)
 
 
-def _drivers(centres, support, fte_of, rows):
-    """ADM -> all by FTE; MNT -> all by floor area; SSO -> service centres by FTE or cases."""
+def _drivers(centres, support, fte_of, city_cases, rows):
+    """ADM -> all by FTE; MNT -> all by floor area; SSO -> services by FTE (cities: cases)."""
     adm, sso = support[0], support[1]
     mnt = support[2] if len(support) > 2 else None
-    city_cases = sso.staff[2021]["MANAGER"] > 2
     for y in YEARS:
         for to in centres + support:
             if to is not adm:
@@ -258,7 +264,8 @@ def _drivers(centres, support, fte_of, rows):
                                         quantity=float(qty)))
 
 
-def diaries(code, start, rural, roster, rng, rows):
+def diaries(code: str, start: dt.date, rural: float, roster: list[dict],
+            rng: np.random.Generator, rows: Rows) -> None:
     """Survey period and two-week time-use diary (10 working days) of every 2024 worker."""
     days = [start + dt.timedelta(days=i) for i in range(12)]
     days = [d for d in days if d.weekday() < 5]
@@ -289,7 +296,9 @@ def diaries(code, start, rural, roster, rng, rows):
                                                  activity_code=act, minutes=int(mins)))
 
 
-def build_municipality(m, pop, rates, cal, rng, next_worker, survey_start):
+def build_municipality(m: dict, pop: pd.DataFrame, rates: dict, cal: dict,
+                       rng: np.random.Generator, next_worker: list[int],
+                       survey_start: dt.date) -> Rows:
     """Generate every dataset row of one municipality.
 
     Parameters
@@ -368,12 +377,12 @@ def build_municipality(m, pop, rates, cal, rng, next_worker, survey_start):
                 occ = 0.55 if code == LOW_OCCUPANCY_HC else occ
                 productive = 1500 - 400 * rural
                 cap = units / occ
-                c.staff[y] = _service_staff(c, cap / productive, rng)
+                c.staff[y] = _service_staff(c, cap / productive)
             elif c.service == "FAMILY_ASSIST":
                 clients = p["0-17"] * rng.uniform(0.002, 0.005)
                 units = clients * rng.uniform(80, 160)
                 cap = units / occ
-                c.staff[y] = _service_staff(c, cap / 1350, rng)
+                c.staff[y] = _service_staff(c, cap / 1350)
             else:
                 per_year = {"bed_day": days, "client_day": 248, "client_month": 12}[
                     SERVICES[c.service][2]]
@@ -382,7 +391,7 @@ def build_municipality(m, pop, rates, cal, rng, next_worker, survey_start):
                 turn = {"LTC": 1.25, "STC": 6, "GROUP_HOME": 1.1, "CRISIS": 8, "NIGHT_SHELTER": 3,
                         "DAY_CARE": 1.5, "WORKSHOP": 1.2}.get(c.service)
                 clients = c.places * turn if turn else units / rng.uniform(4, 8)
-                c.staff[y] = _service_staff(c, None, rng)
+                c.staff[y] = _service_staff(c)
             c.out[y] = (units, int(round(clients * rng.uniform(0.95, 1.05))), cap)
         admin_f = 2.0 if code == HEAVY_ADM else 1.0
         sso.staff[y] = {"MANAGER": 1 + (p["total"] > 30_000) + 5 * (p["total"] > 150_000),

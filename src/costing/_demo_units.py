@@ -62,7 +62,8 @@ TARIFF_COLLECTED = {"LTC": (0.75, 0.95), "STC": (0.6, 0.9), "HOME_CARE": (0.1, 0
                     "FAMILY_ASSIST": (0.0, 0.05)}
 
 
-def _monthly(job, year, cal, wage_factor):
+def _monthly(job: str, year: int, cal: dict, wage_factor: float) -> float:
+    """Monthly gross pay of a job in a year [EUR/month], never below 1.02 x minimum wage."""
     base, f = PAY[job]
     ref = cal["min_wage"][year] if base == "min" else cal["avg_wage"][year]
     return max(f * ref, 1.02 * cal["min_wage"][year]) * wage_factor
@@ -79,7 +80,7 @@ class _Centre:
         self.vehicles = []  # (acquired, disposed or None)
 
 
-def _plan(m, pop21, p65, rng):
+def _plan(m: dict, pop21: float, p65: float, rng: np.random.Generator) -> list[tuple]:
     """Which service centres a municipality has: list of (service, provider, places)."""
     city = m["type"] == "valstspilsēta"
     big = pop21 > 150_000
@@ -120,8 +121,8 @@ def _plan(m, pop21, p65, rng):
     return plan
 
 
-def _service_staff(c, units, rng):
-    """FTE by job of a service centre for a year's output."""
+def _service_staff(c: _Centre, carers: float | None = None) -> dict[str, float]:
+    """FTE by job of a service centre in a year (``carers``: FTE needed for home-based hours)."""
     p, s = c.places or 0.0, c.service
     scale = 1 + 8 / p if p else 1.0  # economies of scale: small homes need more staff per place
     if s in ("LTC", "STC"):
@@ -145,7 +146,6 @@ def _service_staff(c, units, rng):
     if s == "SOC_REHAB":
         return {"SOCIAL_REHABILITATOR": 0.25 * p, "SOCIAL_WORKER": 0.5, "MANAGER": 0.5}
     if s in ("HOME_CARE", "FAMILY_ASSIST"):
-        carers = units
         if s == "FAMILY_ASSIST":
             return {"SOCIAL_CARER": carers, "SOCIAL_WORKER": 0.25 + carers / 15}
         return {"CARER": carers, "SOCIAL_CARER": max(0.5, carers / 25),

@@ -231,9 +231,10 @@ def _metadata(seed: int) -> dict:
     return {
         "name": "Illustrative demo dataset: 43 Latvian municipalities, 2021-2025",
         "illustrative": True,
-        "description": ("Real municipality codes, names and populations; SYNTHETIC costs, staff, "
-                        "activity, diaries and tariffs from the seeded generator costing.demo. "
-                        "Not statistics about any real municipality or institution."),
+        "description": ("Real municipality codes and names; population totals from CSP where "
+                        "available (reference/README.md); SYNTHETIC costs, staff, activity, "
+                        "diaries and tariffs from the seeded generator costing.demo. Not "
+                        "statistics about any real municipality or institution."),
         "seed": int(seed),
         "generator": "costing.demo.generate_demo",
         "years": list(YEARS),
