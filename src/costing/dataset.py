@@ -92,6 +92,12 @@ class Dataset:
         """Years with expenditure, sorted."""
         return sorted(int(y) for y in self.expenditure["year"].unique())
 
+    def copy(self) -> Dataset:
+        """A new Dataset with copies of the tables (cheap: pandas copy-on-write)."""
+        return Dataset({n: df.copy() for n, df in self.tables.items()}, present=self.present,
+                       path=self.path, metadata=self.metadata, provenance=self.provenance.copy(),
+                       sources=self.sources)
+
     def content_hash(self) -> str:
         """SHA-256 (hex) of the contents of every table, independent of file format.
 
@@ -165,7 +171,7 @@ def load_dataset(path: str | Path) -> Dataset:
 
 
 def _build(raw, files, prov, meta, p: Problems, path=None, source: str | None = None) -> Dataset:
-    present = [t for t in DATASET_TABLES if t in raw]
+    present = [t for t in DATASET_TABLES if t in raw or t in files]
     sources = dict(files)
     for name in REFERENCE_TABLES:
         if name not in raw:
@@ -221,7 +227,7 @@ def demo_dataset() -> Dataset:
         raise FileNotFoundError(
             f"the demo dataset is not at {DEMO_DIR}; "
             f"create it with 'costing demo --out {DEMO_DIR}'")
-    return _demo_cached(_stamp(DEMO_DIR))
+    return _demo_cached(_stamp(DEMO_DIR)).copy()
 
 
 def _stamp(folder: Path) -> tuple:

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import sqlite3
+from operator import methodcaller
 from pathlib import Path
 
 import numpy as np
@@ -46,8 +47,44 @@ def decode(raw: bytes, table: str, p: Problems) -> str | None:
         return None
 
 
+def _fast_parse(text: str) -> pd.DataFrame | None:
+    """Parse simple CSV text (no quotes, every line complete) with pandas' C reader.
+
+    Returns ``None`` when the text needs the careful path of :func:`parse_csv`.
+    """
+    if '"' in text or text.count("\r") != text.count("\r\n"):
+        return None
+    physical = text.split("\n")
+    if physical and physical[-1] == "":
+        physical.pop()
+    if len(physical) < 2:
+        return None
+    commas = np.array(list(map(methodcaller("count", ","), physical)), dtype=np.int64)
+    lengths = np.array(list(map(len, physical)), dtype=np.int64)
+    body_blank = lengths == 0
+    for i in np.flatnonzero(lengths == 1):
+        body_blank[i] = physical[i] == "\r"
+    # a line of spaces has no comma, so it fails the check below and takes the careful path
+    ok = (commas == commas[0]) | body_blank
+    header = [h.strip() for h in physical[0].rstrip("\r").split(",")]
+    if not ok.all() or body_blank[0] or len(set(header)) != len(header) or "" in header:
+        return None
+    df = pd.read_csv(io.StringIO(text), dtype=object, na_filter=False, skip_blank_lines=True)
+    lines = np.flatnonzero(~body_blank[1:]) + 2
+    if len(df) != len(lines) or len(df.columns) != len(header):
+        return None
+    df.columns = header
+    df.index = pd.Index(lines, dtype="int64")
+    return df
+
+
 def parse_csv(text: str, table: str, p: Problems) -> pd.DataFrame | None:
     """Parse CSV text into a DataFrame of strings indexed by line number; report ragged rows."""
+    fast = _fast_parse(text)
+    if fast is not None and len(fast.columns) > 1:
+        arr = fast.to_numpy()
+        empty = (arr == "").all(axis=1) if arr.size else np.zeros(len(fast), dtype=bool)
+        return fast[~empty] if empty.any() else fast
     rows = list(csv.reader(io.StringIO(text)))
     if not rows or not rows[0]:
         p.add(table, "", "empty_file", "the first line (the header) is empty", rows=[1])
@@ -79,12 +116,10 @@ def parse_csv(text: str, table: str, p: Problems) -> pd.DataFrame | None:
               rows=[lines[i]], values=",".join(body[i])[:80])
     keep = ~blank & ~wrong
     good = [r for r, k in zip(body, keep, strict=True) if k] if not keep.all() else body
-    df = pd.DataFrame(good, columns=header, dtype="str") if good else pd.DataFrame(
-        {h: pd.Series(dtype="str") for h in header})
-    df.index = pd.Index(lines[keep], dtype="int64")
-    empty = np.ones(len(df), dtype=bool)
-    for c in range(df.shape[1]):
-        empty &= (df.iloc[:, c].str.strip() == "").to_numpy()
+    arr = np.array(good, dtype=object).reshape(len(good), len(header))
+    df = pd.DataFrame(arr, columns=header, index=pd.Index(lines[keep], dtype="int64"),
+                      dtype=object)
+    empty = (arr == "").all(axis=1) if arr.size else np.zeros(len(df), dtype=bool)
     return df[~empty] if empty.any() else df  # rows of empty cells (spreadsheet left-overs)
 
 
@@ -161,7 +196,7 @@ def frame_to_strings(df: pd.DataFrame) -> pd.DataFrame:
             txt = s.map({True: "true", False: "false"})
         else:
             txt = s.astype(object).map(lambda v: repr(v) if isinstance(v, float) else str(v))
-        out[c] = txt.where(s.notna(), "").astype("str")
+        out[c] = txt.where(s.notna(), "").astype(object)
     return pd.DataFrame(out, index=df.index)
 
 

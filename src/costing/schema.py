@@ -126,7 +126,8 @@ SOURCE = C("source", "str", required=False)
 _TABLES = [
     # ---------------------------------------------------------------- reference tables
     TableSchema("municipalities", (
-        C("atvk_code", "code", pattern=r"LV\d{7}|\d{7}"),
+        # LV + 7 digits (2021 units), an old 7-digit ATVK code, or a non-official PRE-<slug> id
+        C("atvk_code", "code", pattern=r"LV\d{7}|\d{7}|PRE-[a-z0-9-]+"),
         C("name", "str"),
         C("type", "code",
           allowed=("valstspilsēta", "novads", "republikas pilsēta", "pre2021_novads")),
@@ -144,6 +145,7 @@ _TABLES = [
         C("age_group", "code", allowed=AGE_GROUPS),
         C("population", "int", **NONNEG),
         C("source", "code", allowed=("csp", "synthetic")),
+        C("total_source", "code", allowed=("csp", "synthetic")),
     ), key=("atvk_code", "year", "age_group"), reference=True,
         description="Population by municipality, year and age group [persons]"),
     TableSchema("ekk", (

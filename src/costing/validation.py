@@ -19,6 +19,7 @@ Keys: ``duplicate_key``, ``foreign_key``. Cross-table: see :mod:`costing.validat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -73,107 +74,94 @@ class Problems:
         return pd.concat(self._parts, ignore_index=True)[ERROR_COLUMNS]
 
 
-def _quote(values: pd.Series) -> list[str]:
-    return [f"'{v}'" for v in values]
+class _Column:
+    """One raw column factorised into its distinct values, so each check runs once per value."""
+
+    def __init__(self, s: pd.Series, col: Column, table: str, p: Problems):
+        codes, uniq = pd.factorize(np.asarray(s, dtype=object))
+        self.codes, self.index, self.col, self.table, self.p = codes, s.index, col, table, p
+        self.u = np.array([str(v).strip() for v in uniq], dtype=object)
+
+    def report(self, rule: str, bad_u: np.ndarray, message) -> None:
+        """Record one problem per row whose value is flagged in ``bad_u`` (per distinct value)."""
+        bad_u = np.asarray(bad_u, dtype=bool)
+        if not bad_u.any():
+            return
+        rows = bad_u[self.codes]
+        vals = self.u[self.codes[rows]]
+        msgs = message if isinstance(message, str) else [message(v) for v in vals]
+        self.p.add(self.table, self.col.name, rule, msgs, rows=self.index[rows], values=vals)
+
+    def expand(self, u_values, dtype) -> pd.Series:
+        """Per-distinct values spread back to one per row."""
+        arr = pd.array(u_values, dtype=dtype)
+        return pd.Series(arr.take(self.codes), index=self.index, dtype=dtype)
 
 
 def _convert_column(s: pd.Series, col: Column, table: str, p: Problems) -> pd.Series:
     """Convert one column of strings to its kind, recording every bad value in ``p``."""
-    s = s.str.strip()
-    empty = s == ""
-    if col.required and empty.any():
-        rows = s.index[empty]
-        p.add(table, col.name, "required", f"{col.name} is empty; a value is required",
-              rows=rows, values="")
-    filled = s[~empty]
+    c = _Column(s, col, table, p)
+    u, name = c.u, col.name
+    empty = u == ""
+    if col.required:
+        c.report("required", empty, f"{name} is empty; a value is required")
     if col.kind in ("int", "float"):
-        num = pd.to_numeric(filled, errors="coerce")
-        bad = num.isna() | ~np.isfinite(num.fillna(0.0))
-        if bad.any():
-            what = "a whole number" if col.kind == "int" else "a number"
-            vals = filled[bad]
-            hint = np.where(vals.str.fullmatch(r"-?[\d ]+,\d+"),
-                            " (use a point '.' as the decimal separator, no spaces)", "")
-            p.add(table, col.name, "not_a_number",
-                  [f"{col.name} must be {what}, found '{v}'{h}"
-                   for v, h in zip(vals, hint, strict=True)],
-                  rows=vals.index, values=vals)
-        num = num[~bad]
+        num = pd.to_numeric(pd.Series(np.where(empty, "nan", u), dtype=object),
+                            errors="coerce").to_numpy(dtype="float64", copy=True)
+        bad = ~empty & ~np.isfinite(num)
+        what = "a whole number" if col.kind == "int" else "a number"
+        c.report("not_a_number", bad, lambda v: f"{name} must be {what}, found '{v}'" + (
+            " (use a point '.' as the decimal separator, no spaces)"
+            if re.fullmatch(r"-?[\d ]+,\d+", v) else ""))
+        num[bad] = np.nan
         if col.kind == "int":
-            frac = num % 1 != 0
-            if frac.any():
-                vals = filled[frac[frac].index]
-                p.add(table, col.name, "not_a_whole_number",
-                      [f"{col.name} must be a whole number, found '{v}'" for v in vals],
-                      rows=vals.index, values=vals)
-                num = num[~frac]
-        out = pd.Series(np.nan, index=s.index, dtype="float64")
-        out[num.index] = num.astype("float64")
-        _check_bounds(out, filled, col, table, p)
-        if col.kind == "int":
-            out = out.astype("Int64")
-        return out
+            frac = np.isfinite(num) & (num % 1 != 0)
+            c.report("not_a_whole_number", frac, lambda v: f"{name} must be a whole number, "
+                     f"found '{v}'")
+            num[frac] = np.nan
+        _check_bounds(c, num)
+        return c.expand(num, "Int64" if col.kind == "int" else "float64")
     if col.kind == "date":
-        d = pd.to_datetime(filled, format="%Y-%m-%d", errors="coerce")
-        bad = d.isna()
-        if bad.any():
-            vals = filled[bad]
-            p.add(table, col.name, "not_a_date",
-                  [f"{col.name} must be a date written YYYY-MM-DD, found '{v}'" for v in vals],
-                  rows=vals.index, values=vals)
-        out = pd.Series(pd.NaT, index=s.index, dtype=d.dtype if len(d) else "datetime64[us]")
-        out[d.index] = d
-        return out
+        d = pd.to_datetime(pd.Series(np.where(empty, None, u), dtype=object),
+                           format="%Y-%m-%d", errors="coerce")
+        c.report("not_a_date", ~empty & d.isna().to_numpy(),
+                 lambda v: f"{name} must be a date written YYYY-MM-DD, found '{v}'")
+        return c.expand(d.to_numpy(dtype="datetime64[us]"), "datetime64[us]")
     if col.kind == "bool":
-        low = filled.str.lower()
-        is_t, is_f = low.isin(_TRUE), low.isin(_FALSE)
-        bad = ~(is_t | is_f)
-        if bad.any():
-            vals = filled[bad]
-            p.add(table, col.name, "not_a_boolean",
-                  [f"{col.name} must be true or false, found '{v}'" for v in vals],
-                  rows=vals.index, values=vals)
-        out = pd.Series(pd.NA, index=s.index, dtype="boolean")
-        out[is_t[is_t].index] = True
-        out[is_f[is_f].index] = False
-        return out
+        low = np.array([v.lower() for v in u], dtype=object)
+        is_t, is_f = np.isin(low, list(_TRUE)), np.isin(low, list(_FALSE))
+        c.report("not_a_boolean", ~empty & ~is_t & ~is_f,
+                 lambda v: f"{name} must be true or false, found '{v}'")
+        return c.expand([True if t else False if f else None for t, f in zip(is_t, is_f,
+                                                                             strict=True)],
+                        "boolean")
     # str / code
-    out = s.where(~empty)
     if col.allowed is not None:
-        bad = ~filled.isin(col.allowed)
-        if bad.any():
-            vals = filled[bad]
-            allowed = ", ".join(col.allowed)
-            p.add(table, col.name, "not_allowed",
-                  [f"{col.name} '{v}' is not one of: {allowed}" for v in vals],
-                  rows=vals.index, values=vals)
+        allowed = ", ".join(col.allowed)
+        c.report("not_allowed", ~empty & ~np.isin(u, list(col.allowed)),
+                 lambda v: f"{name} '{v}' is not one of: {allowed}")
     if col.pattern is not None:
-        bad = ~filled.str.fullmatch(col.pattern)
-        if bad.any():
-            vals = filled[bad]
-            p.add(table, col.name, "pattern",
-                  [f"{col.name} '{v}' is not in the expected form ({col.pattern})" for v in vals],
-                  rows=vals.index, values=vals)
-    return out
+        rx = re.compile(col.pattern)
+        nomatch = np.array([rx.fullmatch(v) is None for v in u], dtype=bool)
+        c.report("pattern", ~empty & nomatch,
+                 lambda v: f"{name} '{v}' is not in the expected form ({col.pattern})")
+    out = np.where(empty, np.nan, u).astype(object)
+    return pd.Series(out[c.codes], index=s.index, dtype=object)
 
 
-def _check_bounds(num: pd.Series, raw: pd.Series, col: Column, table: str, p: Problems) -> None:
-    if col.min is not None:
-        low = (num <= col.min) if col.min_open else (num < col.min)
-        if low.any():
-            vals = raw[low[low].index]
+def _check_bounds(c: _Column, num: np.ndarray) -> None:
+    col = c.col
+    with np.errstate(invalid="ignore"):
+        if col.min is not None:
+            low = (num <= col.min) if col.min_open else (num < col.min)
             op = ">" if col.min_open else "≥"
-            p.add(table, col.name, "below_minimum",
-                  [f"{col.name} must be {op} {col.min:g}, found {v}" for v in vals],
-                  rows=vals.index, values=vals)
-    if col.max is not None:
-        high = (num >= col.max) if col.max_open else (num > col.max)
-        if high.any():
-            vals = raw[high[high].index]
+            c.report("below_minimum", low,
+                     lambda v: f"{col.name} must be {op} {col.min:g}, found {v}")
+        if col.max is not None:
+            high = (num >= col.max) if col.max_open else (num > col.max)
             op = "<" if col.max_open else "≤"
-            p.add(table, col.name, "above_maximum",
-                  [f"{col.name} must be {op} {col.max:g}, found {v}" for v in vals],
-                  rows=vals.index, values=vals)
+            c.report("above_maximum", high,
+                     lambda v: f"{col.name} must be {op} {col.max:g}, found {v}")
 
 
 def convert_table(raw: pd.DataFrame, schema: TableSchema, p: Problems) -> pd.DataFrame | None:
@@ -216,9 +204,12 @@ def check_keys(df: pd.DataFrame, schema: TableSchema, p: Problems) -> None:
            for v, f in zip(vals, first[dup], strict=True)], rows=rows, values=vals)
 
 
-def check_foreign_keys(tables: Mapping[str, pd.DataFrame], p: Problems) -> None:
-    """Every column with a ``ref`` must hold values that exist in the referenced table."""
-    for name, df in tables.items():
+def check_foreign_keys(tables: dict[str, pd.DataFrame], p: Problems) -> None:
+    """Every column with a ``ref`` must hold values that exist in the referenced table.
+
+    Reported values are then blanked in ``tables`` so that no other rule trips over them again.
+    """
+    for name, df in list(tables.items()):
         for col in SCHEMAS[name].columns:
             if col.ref is None or col.ref[0] not in tables:
                 continue
@@ -231,6 +222,9 @@ def check_foreign_keys(tables: Mapping[str, pd.DataFrame], p: Problems) -> None:
                 p.add(name, col.name, "foreign_key",
                       [f"{col.name} '{v}' does not exist in {where} ({col.ref[1]})" for v in vals],
                       rows=vals.index, values=vals)
+                df = df.copy()
+                df.loc[vals.index, col.name] = np.nan
+                tables[name] = df
 
 
 def _finalise(df: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:

@@ -262,15 +262,19 @@ def check_time_use(t: Mapping[str, pd.DataFrame], p: Problems) -> None:
     start = pd.Series(sp["start_date"].to_numpy(), index=key)
     end = pd.Series(sp["end_date"].to_numpy(), index=key)
     probe = pd.MultiIndex.from_arrays([muni, years.astype("float64")])
+    has_period = probe.isin(key)
     s = start.reindex(probe).to_numpy()
     e = end.reindex(probe).to_numpy()
     dates = tu["date"].to_numpy()
     known = muni.notna().to_numpy() & ~pd.isna(dates)
-    outside = known & ~((dates >= s) & (dates <= e))
+    # a period with invalid dates was reported already; a missing period is a problem here
+    usable = has_period & ~pd.isna(s) & ~pd.isna(e) & (s <= e)
+    outside = known & ((usable & ~((dates >= s) & (dates <= e))) | ~has_period)
     if outside.any():
         p.add("time_use", "date", "outside_survey_period",
               [f"{d:%Y-%m-%d} is outside the survey period of {m} in {d.year}"
-               + ("" if pd.isna(a) else f" ({a:%Y-%m-%d} – {b:%Y-%m-%d})")
+               + (" (survey_periods has no row for it)" if pd.isna(a)
+                  else f" ({a:%Y-%m-%d} – {b:%Y-%m-%d})")
                for d, m, a, b in zip(tu.loc[outside, "date"], muni[outside],
                                      pd.Series(s[outside]), pd.Series(e[outside]), strict=True)],
               rows=tu.index[outside], values=tu.loc[outside, "date"].dt.strftime("%Y-%m-%d"))

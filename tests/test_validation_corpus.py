@@ -1,0 +1,457 @@
+"""A corpus of broken datasets: each is one small mutation of the valid mini dataset.
+
+Every case asserts the table, column and rule reported (and the line where it is known), and
+that loading raises ``DataValidationError`` rather than any other exception.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import costing as ct
+from costing.errors import ERROR_COLUMNS
+
+# --------------------------------------------------------------------------- helpers
+
+
+def read_rows(d: Path, table: str) -> list[list[str]]:
+    with open(d / f"{table}.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def write_rows(d: Path, table: str, rows: list[list[str]], sep: str = ",",
+               encoding: str = "utf-8") -> None:
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=sep, lineterminator="\n").writerows(rows)
+    (d / f"{table}.csv").write_bytes(buf.getvalue().encode(encoding))
+
+
+def set_cell(d: Path, table: str, line: int, column: str, value: str) -> None:
+    """Set one cell; ``line`` is the file line (header = 1)."""
+    rows = read_rows(d, table)
+    rows[line - 1][rows[0].index(column)] = value
+    write_rows(d, table, rows)
+
+
+def append_row(d: Path, table: str, values: dict[str, str]) -> int:
+    """Append a row (missing columns empty); return its line number."""
+    rows = read_rows(d, table)
+    rows.append([values.get(c, "") for c in rows[0]])
+    write_rows(d, table, rows)
+    return len(rows)
+
+
+def line_of(d: Path, table: str, **match: str) -> int:
+    """Line number of the first row whose cells equal ``match``."""
+    rows = read_rows(d, table)
+    for i, r in enumerate(rows[1:], start=2):
+        if all(r[rows[0].index(k)] == v for k, v in match.items()):
+            return i
+    raise LookupError(match)
+
+
+def drop_column(d: Path, table: str, column: str) -> None:
+    rows = read_rows(d, table)
+    j = rows[0].index(column)
+    write_rows(d, table, [r[:j] + r[j + 1:] for r in rows])
+
+
+# --------------------------------------------------------------------------- the corpus
+# Each mutation changes the dataset folder and returns (table, column, rule, line or None).
+
+def text_in_number(d):
+    set_cell(d, "expenditure", 5, "amount_eur", "abc")
+    return "expenditure", "amount_eur", "not_a_number", 5
+
+
+def decimal_comma(d):
+    set_cell(d, "outputs", 3, "units", "1234,5")
+    return "outputs", "units", "not_a_number", 3
+
+
+def fraction_in_int(d):
+    set_cell(d, "outputs", 2, "clients", "45.5")
+    return "outputs", "clients", "not_a_whole_number", 2
+
+
+def required_empty(d):
+    set_cell(d, "outputs", 4, "units", "")
+    return "outputs", "units", "required", 4
+
+
+def missing_column(d):
+    drop_column(d, "cost_centres", "places")
+    return "cost_centres", "places", "missing_column", 1
+
+
+def extra_column(d):
+    rows = read_rows(d, "outputs")
+    write_rows(d, "outputs", [r + (["notes"] if i == 0 else ["x"]) for i, r in enumerate(rows)])
+    return "outputs", "notes", "extra_column", 1
+
+
+def missing_required_table(d):
+    (d / "outputs.csv").unlink()
+    return "outputs", "", "missing_table", None
+
+
+def empty_file(d):
+    (d / "staff.csv").write_bytes(b"")
+    return "staff", "", "empty_file", None
+
+
+def header_only_required(d):
+    write_rows(d, "expenditure", read_rows(d, "expenditure")[:1])
+    return "expenditure", "", "empty_table", None
+
+
+def windows_1257(d):
+    rows = read_rows(d, "municipalities")  # line 2 is "Cēsu novads"
+    write_rows(d, "municipalities", rows, encoding="cp1257")
+    return "municipalities", "", "encoding", 2
+
+
+def utf16(d):
+    write_rows(d, "expenditure", read_rows(d, "expenditure"), encoding="utf-16")
+    return "expenditure", "", "encoding", 1
+
+
+def semicolons(d):
+    write_rows(d, "staff", read_rows(d, "staff"), sep=";")
+    return "staff", "", "delimiter", 1
+
+
+def stray_comma(d):
+    text = (d / "drivers.csv").read_text(encoding="utf-8").splitlines()
+    text[6] += ",extra"
+    (d / "drivers.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    return "drivers", "", "field_count", 7
+
+
+def unknown_file(d):
+    (d / "notes.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    return "notes", "", "unknown_table", None
+
+
+def unknown_cost_centre(d):
+    set_cell(d, "expenditure", 3, "cost_centre_id", "LV0026000-XX9")
+    return "expenditure", "cost_centre_id", "foreign_key", 3
+
+
+def unknown_ekk(d):
+    set_cell(d, "expenditure", 4, "ekk_code", "9999")
+    return "expenditure", "ekk_code", "foreign_key", 4
+
+
+def unknown_municipality(d):
+    set_cell(d, "cost_centres", 2, "municipality_code", "LV0099000")
+    return "cost_centres", "municipality_code", "foreign_key", 2
+
+
+def duplicate_key(d):
+    rows = read_rows(d, "expenditure")
+    rows.append(list(rows[1]))
+    write_rows(d, "expenditure", rows)
+    return "expenditure", "year, cost_centre_id, ekk_code", "duplicate_key", len(rows)
+
+
+def negative_pay(d):
+    line = line_of(d, "expenditure", ekk_code="1110")
+    set_cell(d, "expenditure", line, "amount_eur", "-100")
+    return "expenditure", "amount_eur", "negative_amount", line
+
+
+def worker_fte_above_one(d):
+    set_cell(d, "workers", 2, "fte", "1.5")
+    return "workers", "fte", "above_maximum", 2
+
+
+def worker_fte_zero(d):
+    set_cell(d, "workers", 3, "fte", "0")
+    return "workers", "fte", "below_minimum", 3
+
+
+def day_over_24h(d):
+    line = line_of(d, "time_use", worker_id="W1001", date="2024-03-04",
+                   activity_code="CLIENT_CONTACT")
+    set_cell(d, "time_use", line, "minutes", "1400")
+    return "time_use", "minutes", "minutes_per_day", line
+
+
+def outside_survey(d):
+    line = line_of(d, "time_use", worker_id="W2002", date="2024-03-05", activity_code="TRAVEL")
+    set_cell(d, "time_use", line, "date", "2024-03-20")
+    return "time_use", "date", "outside_survey_period", line
+
+
+def output_unit_mismatch(d):
+    line = line_of(d, "outputs", cost_centre_id="LV0026000-LTC1", year="2024")
+    set_cell(d, "outputs", line, "output_unit", "client_day")
+    return "outputs", "output_unit", "output_unit_mismatch", line
+
+
+def tariff_unit_mismatch(d):
+    line = line_of(d, "tariffs", cost_centre_id="LV0026000-HC1")
+    set_cell(d, "tariffs", line, "output_unit", "bed_day")
+    return "tariffs", "output_unit", "output_unit_mismatch", line
+
+
+def municipality_not_existing(d):
+    append_row(d, "cost_centres", {"cost_centre_id": "LV0038001-HC1",
+                                   "municipality_code": "LV0038001", "name": "Home care unit",
+                                   "role": "service", "service_code": "HOME_CARE",
+                                   "provider_type": "municipal"})
+    line = append_row(d, "expenditure", {"year": "2024", "cost_centre_id": "LV0038001-HC1",
+                                         "ekk_code": "1110", "amount_eur": "1000"})
+    return "expenditure", "cost_centre_id", "municipality_not_existing", line
+
+
+def driver_from_service(d):
+    line = line_of(d, "drivers", from_centre_id="LV0026000-SUP1", to_centre_id="LV0026000-LTC1",
+                   year="2024")
+    set_cell(d, "drivers", line, "from_centre_id", "LV0026000-HC1")
+    return "drivers", "from_centre_id", "driver_from_service_centre", line
+
+
+def driver_cross_municipality(d):
+    line = line_of(d, "drivers", from_centre_id="LV0026000-ADM", to_centre_id="LV0026000-LTC1",
+                   year="2023")
+    set_cell(d, "drivers", line, "to_centre_id", "LV0054000-LTC1")
+    return "drivers", "to_centre_id", "driver_cross_municipality", line
+
+
+def driver_sum_zero(d):
+    rows = read_rows(d, "drivers")
+    first = None
+    for i, r in enumerate(rows[1:], start=2):
+        if r[0] == "2024" and r[1] == "LV0054000-SUP1":
+            r[4] = "0"
+            first = first or i
+    write_rows(d, "drivers", rows)
+    return "drivers", "quantity", "driver_sum_zero", first
+
+
+def time_use_unknown_worker(d):
+    line = line_of(d, "time_use", worker_id="W1003")
+    set_cell(d, "time_use", line, "worker_id", "W7777")
+    return "time_use", "worker_id", "worker_not_in_workers", line
+
+
+def caseload_unknown_worker(d):
+    set_cell(d, "caseloads", 4, "worker_id", "W9999")
+    return "caseloads", "worker_id", "worker_not_in_workers", 4
+
+
+def time_use_without_workers(d):
+    (d / "workers.csv").unlink()
+    (d / "caseloads.csv").unlink()
+    return "workers", "", "missing_table", None
+
+
+def not_a_date(d):
+    set_cell(d, "survey_periods", 2, "start_date", "04.03.2024")
+    return "survey_periods", "start_date", "not_a_date", 2
+
+
+def survey_end_before_start(d):
+    set_cell(d, "survey_periods", 3, "end_date", "2024-03-01")
+    return "survey_periods", "end_date", "end_before_start", 3
+
+
+def survey_other_year(d):
+    set_cell(d, "survey_periods", 2, "end_date", "2025-01-15")
+    return "survey_periods", "end_date", "period_outside_year", 2
+
+
+def service_code_missing(d):
+    line = line_of(d, "cost_centres", cost_centre_id="LV0054000-HC1")
+    set_cell(d, "cost_centres", line, "service_code", "")
+    return "cost_centres", "service_code", "service_code_required", line
+
+
+def outputs_of_admin_centre(d):
+    line = append_row(d, "outputs", {"year": "2024", "cost_centre_id": "LV0026000-ADM",
+                                     "output_unit": "case", "units": "10", "clients": "5"})
+    return "outputs", "cost_centre_id", "not_a_service_centre", line
+
+
+def worker_not_social_work(d):
+    set_cell(d, "workers", 4, "job_code", "CARER")
+    return "workers", "job_code", "not_social_work_job", 4
+
+
+def role_not_allowed(d):
+    set_cell(d, "cost_centres", 3, "role", "Service")
+    return "cost_centres", "role", "not_allowed", 3
+
+
+def worker_id_pattern(d):
+    set_cell(d, "workers", 2, "worker_id", "1001")
+    return "workers", "worker_id", "pattern", 2
+
+
+def staff_fte_over_headcount(d):
+    set_cell(d, "staff", 2, "fte", "9")
+    return "staff", "fte", "fte_exceeds_headcount", 2
+
+
+def residual_above_cost(d):
+    set_cell(d, "assets", 3, "residual_value_eur", "30000")
+    return "assets", "residual_value_eur", "residual_not_below_cost", 3
+
+
+def bad_boolean_in_override(d):
+    set_cell(d, "ekk", 2, "allows_negative", "ja")
+    return "ekk", "allows_negative", "not_a_boolean", 2
+
+
+def bad_region_in_override(d):
+    set_cell(d, "municipalities", 3, "region", "Vidzemes")
+    return "municipalities", "region", "not_allowed", 3
+
+
+def successor_unknown(d):
+    set_cell(d, "municipalities", 4, "successor_code", "LV0038002")
+    return "municipalities", "successor_code", "successor_unknown", 4
+
+
+MUTATIONS = [
+    text_in_number, decimal_comma, fraction_in_int, required_empty, missing_column, extra_column,
+    missing_required_table, empty_file, header_only_required, windows_1257, utf16, semicolons,
+    stray_comma, unknown_file, unknown_cost_centre, unknown_ekk, unknown_municipality,
+    duplicate_key, negative_pay, worker_fte_above_one, worker_fte_zero, day_over_24h,
+    outside_survey, output_unit_mismatch, tariff_unit_mismatch, municipality_not_existing,
+    driver_from_service, driver_cross_municipality, driver_sum_zero, time_use_unknown_worker,
+    caseload_unknown_worker, time_use_without_workers, not_a_date, survey_end_before_start,
+    survey_other_year, service_code_missing, outputs_of_admin_centre, worker_not_social_work,
+    role_not_allowed, worker_id_pattern, staff_fte_over_headcount, residual_above_cost,
+    bad_boolean_in_override, bad_region_in_override, successor_unknown,
+]
+
+
+def test_the_valid_dataset_loads(valid_dataset_dir):
+    ds = ct.load_dataset(valid_dataset_dir)
+    assert len(ds.expenditure) == 89
+
+
+def test_corpus_is_large_enough():
+    assert len(MUTATIONS) >= 25
+
+
+@pytest.mark.parametrize("mutate", MUTATIONS, ids=[m.__name__ for m in MUTATIONS])
+def test_broken_dataset_reports_the_problem(valid_dataset_dir, mutate):
+    table, column, rule, line = mutate(valid_dataset_dir)
+    with pytest.raises(ct.DataValidationError) as info:
+        ct.load_dataset(valid_dataset_dir)
+    errors = info.value.errors
+    assert list(errors.columns) == ERROR_COLUMNS
+    hit = errors[(errors["table"] == table) & (errors["column"] == column)
+                 & (errors["rule"] == rule)]
+    assert len(hit) >= 1, f"expected {table}/{column}/{rule}, got:\n{errors.to_string()}"
+    if line is not None:
+        assert line in hit["row"].tolist(), hit.to_string()
+    assert hit["message"].str.len().min() > 10
+    # a single mutation gives a single kind of problem (no cascade of follow-up errors)
+    assert errors["rule"].nunique() == 1, errors.to_string()
+
+
+def test_all_problems_are_reported_at_once(valid_dataset_dir):
+    chosen = [text_in_number, unknown_ekk, worker_fte_above_one, outside_survey,
+              output_unit_mismatch, extra_column, semicolons, negative_pay]
+    expected = {m(valid_dataset_dir)[1:3] for m in chosen}
+    with pytest.raises(ct.DataValidationError) as info:
+        ct.load_dataset(valid_dataset_dir)
+    found = set(zip(info.value.errors["column"], info.value.errors["rule"], strict=True))
+    assert expected <= found
+    assert len(info.value.errors) >= len(chosen)
+
+
+def test_every_bad_cell_is_listed_not_only_the_first(valid_dataset_dir):
+    rows = read_rows(valid_dataset_dir, "expenditure")
+    for r in rows[1:]:
+        r[3] = "n/a"
+    write_rows(valid_dataset_dir, "expenditure", rows)
+    with pytest.raises(ct.DataValidationError) as info:
+        ct.load_dataset(valid_dataset_dir)
+    errs = info.value.errors
+    assert (errs["rule"] == "not_a_number").sum() == len(rows) - 1
+    assert sorted(errs["row"].tolist()) == list(range(2, len(rows) + 1))
+
+
+def test_error_names_file_row_column_rule_value(valid_dataset_dir):
+    set_cell(valid_dataset_dir, "staff", 6, "headcount", "three")
+    with pytest.raises(ct.DataValidationError) as info:
+        ct.load_dataset(valid_dataset_dir)
+    rec = info.value.errors.iloc[0]
+    assert (rec["file"], rec["row"], rec["column"], rec["rule"], rec["value"]) == (
+        "staff.csv", 6, "headcount", "not_a_number", "three")
+    assert "staff.csv, row 6, column headcount" in str(info.value)
+
+
+def test_encoding_error_names_the_line(valid_dataset_dir):
+    rows = read_rows(valid_dataset_dir, "cost_centres")
+    rows[4][2] = "Aprūpes centrs"  # line 5 gets a non-ASCII character
+    write_rows(valid_dataset_dir, "cost_centres", rows, encoding="cp1257")
+    with pytest.raises(ct.DataValidationError) as info:
+        ct.load_dataset(valid_dataset_dir)
+    rec = info.value.errors.iloc[0]
+    assert rec["rule"] == "encoding" and rec["row"] == 5
+    assert "not UTF-8" in rec["message"] and "line 5" in rec["message"]
+
+
+def test_line_numbers_count_blank_lines_and_quoted_newlines(valid_dataset_dir):
+    path = valid_dataset_dir / "outputs.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    # a blank line after line 2 and a multi-line quoted value are both counted like a spreadsheet
+    lines.insert(2, "")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rows = read_rows(valid_dataset_dir, "cost_centres")
+    rows[1][2] = "Social service\nadministration"
+    write_rows(valid_dataset_dir, "cost_centres", rows)
+    set_cell(valid_dataset_dir, "cost_centres", 3, "provider_type", "city")  # physical line 4
+    text = path.read_text(encoding="utf-8").splitlines()
+    text[5] = text[5].replace(",bed_day,", ",bed_days,")  # line 6 of the file
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    with pytest.raises(ct.DataValidationError) as info:
+        ct.load_dataset(valid_dataset_dir)
+    errs = info.value.errors.set_index("rule")
+    assert errs.loc["not_allowed", "row"] == 4
+    assert errs.loc["foreign_key", "row"] == 6
+
+
+def test_a_rule_fires_once_per_offending_row_and_keeps_codes_as_text(valid_dataset_dir):
+    set_cell(valid_dataset_dir, "expenditure", 2, "ekk_code", "01110")
+    with pytest.raises(ct.DataValidationError) as info:
+        ct.load_dataset(valid_dataset_dir)
+    errs = info.value.errors
+    assert len(errs) == 1 and errs.loc[0, "value"] == "01110"
+
+
+def test_missing_path_and_unreadable_sqlite(tmp_path):
+    with pytest.raises(ct.DataValidationError) as info:
+        ct.load_dataset(tmp_path / "nope")
+    assert info.value.errors.loc[0, "rule"] == "path_not_found"
+    fake = tmp_path / "broken.sqlite"
+    fake.write_bytes(b"this is not a database at all" * 10)
+    with pytest.raises(ct.DataValidationError) as info:
+        ct.load_dataset(fake)
+    assert info.value.errors.loc[0, "rule"] in {"unreadable", "schema_version"}
+    text = tmp_path / "data.txt"
+    text.write_text("x")
+    with pytest.raises(ct.DataValidationError) as info:
+        ct.load_dataset(text)
+    assert info.value.errors.loc[0, "rule"] == "not_a_dataset"
+
+
+def test_errors_frame_types(valid_dataset_dir):
+    unknown_ekk(valid_dataset_dir)
+    with pytest.raises(ct.DataValidationError) as info:
+        ct.load_dataset(valid_dataset_dir)
+    errs = info.value.errors
+    assert str(errs["row"].dtype) == "Int64"
+    assert isinstance(errs, pd.DataFrame)
