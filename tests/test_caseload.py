@@ -118,6 +118,11 @@ def test_staff_need_worked_example_of_the_method_chapter():
 
 
 def test_staff_need_argument_errors():
+    cl, workers = _caseloads()
+    two_years = pd.concat([cl, cl.assign(year=2023)])
+    with pytest.raises(ct.InputError, match="add 'year' to by"):
+        ct.staff_need(two_years, available_hours=80, by="municipality_code",
+                      workers=pd.concat([workers, workers.assign(year=2023)]))
     with pytest.raises(ct.InputError, match="available_hours"):
         ct.staff_need(pd.DataFrame(), available_hours=0)
     with pytest.raises(ct.InputError, match="case_share"):

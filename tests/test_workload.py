@@ -102,6 +102,15 @@ def test_by_columns_from_workers_and_from_a_dataset(mini):
     pd.testing.assert_frame_equal(by_ds, by_join)
 
 
+def test_year_of_the_diary_date_can_group():
+    tu = pd.concat([_two_workers(), _two_workers().assign(date="2025-01-06")])
+    out = ct.workload_summary(tu, by="year", min_workers=1, n_boot=0)
+    assert out["year"].unique().tolist() == [2024, 2025]
+    assert out.loc[out["activity_code"] == "ALL", "hours"].tolist() == [7.0, 7.0]
+    # without "year" in by, a worker seen in two years is one cluster, not two
+    assert ct.workload_summary(tu, min_workers=1, n_boot=0)["n_workers"].iloc[0] == 2
+
+
 def test_categorical_and_datetime_inputs_give_the_same_result():
     tu = _two_workers()
     fast = tu.assign(worker_id=tu["worker_id"].astype("category"),

@@ -308,6 +308,9 @@ def staff_need(
                          f"got {available_hours!r}")
     by = [by] if isinstance(by, str) else list(by)
     cl, ds = _prepare(caseloads, workers, by, what, need_fte=True)
+    if "year" not in by and cl["year"].nunique() > 1:
+        raise InputError(f"{what}: caseloads cover years {sorted(cl['year'].unique())}; add "
+                         "'year' to by (monthly need is not summed over years)")
     hours = _weights(standard_hours, "standard_hours_per_month", ds, what)
     cl["hours"] = cl["open_cases"] * _case_values(cl, hours, what)
     fte = cl.drop_duplicates(["year", "worker_id"]).groupby(by)["fte"].sum()
