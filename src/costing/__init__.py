@@ -34,7 +34,7 @@ from .capital import (
     straight_line_depreciation,
 )
 from .classify import COST_CATEGORIES, classify_expenditure, excluded_expenditure
-from .fullcost import full_costs, unit_costs
+from .fullcost import AllocationInputs, allocation_inputs, full_costs, unit_costs
 from .prices import (
     care_home_copayment,
     cost_recovery,
