@@ -199,3 +199,15 @@ def test_demo_full_cost_identity(demo, demo_units):
                                                               rel=1e-12)
     assert (demo_units["full_cost_eur"] - demo_units["direct_cost_eur"]
             - demo_units["overhead_eur"]).abs().max() < 1e-6
+
+
+def test_allocation_inputs_reproduce_the_pipeline(ds):
+    inp = ct.allocation_inputs(ds, M1, 2023)
+    assert inp.support == [f"{M1}-ADM", f"{M1}-SUP"]
+    assert inp.direct_costs[f"{M1}-ADM"] == 40_000.0
+    alloc = ct.allocate_overheads(inp.direct_costs, inp.usage, inp.support)
+    fc = ct.full_costs(ds, municipality=M1)
+    over = fc[fc["cost_category"] == "overhead"].set_index(
+        ["cost_centre_id", "source_centre_id"])["amount_eur"]
+    assert over[(f"{M1}-HC", f"{M1}-SUP")] == pytest.approx(alloc.loc[f"{M1}-HC", f"{M1}-SUP"])
+    assert alloc["total"].sum() == pytest.approx(fc["amount_eur"].sum())

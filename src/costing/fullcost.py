@@ -8,6 +8,7 @@ table, per municipality and year (chapter 3) → full cost per service centre �
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -87,6 +88,101 @@ def _long_rows(m: str, y: int, cat: pd.DataFrame, alloc: pd.DataFrame, finals: l
             "amount_eur": np.concatenate(amounts)}
 
 
+def _centres(dataset) -> pd.DataFrame:
+    centres = table(dataset, "cost_centres").astype({"cost_centre_id": str,
+                                                     "municipality_code": str, "role": str})
+    return centres.set_index("cost_centre_id", drop=False)
+
+
+def _direct_by_category(dataset, year, capital, rate, centres) -> tuple[list[int], pd.DataFrame]:
+    """Direct cost by (year, centre) × category: included expenditure and capital charges."""
+    classified = classify_expenditure(dataset, year, capital=capital)
+    years = sorted(classified["year"].unique().tolist()) if year is None else [
+        int(y) for y in _as_list(year)]
+    lines = classified[classified["included"]]
+    direct = (lines.groupby(["year", "cost_centre_id", "cost_category"])["amount_eur"].sum()
+              .unstack("cost_category", fill_value=0.0))
+    if capital is not None:
+        cap = capital_charges(dataset, years, method=capital, rate=rate)
+        unknown = sorted(set(cap["cost_centre_id"]) - set(centres.index))
+        if unknown:
+            raise InputError(f"assets name unknown cost centre(s) {unknown[:5]}")
+        cap_wide = cap.set_index(["year", "cost_centre_id"])["capital_eur"].rename("capital")
+        direct = direct.join(cap_wide, how="outer") if not direct.empty else cap_wide.to_frame()
+    return years, direct.reindex(columns=list(DIRECT_CATEGORIES), fill_value=0.0).fillna(0.0)
+
+
+def _drivers_by_group(dataset, centres) -> tuple[dict, pd.DataFrame]:
+    """Driver rows grouped by (year, municipality of the giving centre)."""
+    try:
+        drivers = table(dataset, "drivers").astype({"from_centre_id": str, "to_centre_id": str})
+    except InputError:
+        drivers = pd.DataFrame(columns=["year", "from_centre_id", "to_centre_id", "driver",
+                                        "quantity"])
+    drivers["year"] = drivers["year"].astype(int)
+    drivers["quantity"] = drivers["quantity"].astype(float)
+    drivers["municipality_code"] = drivers["from_centre_id"].map(centres["municipality_code"])
+    groups = dict(iter(drivers.groupby(["year", "municipality_code"]))) if len(drivers) else {}
+    return groups, drivers.iloc[0:0]
+
+
+def _scope(costs: pd.DataFrame, drivers: pd.DataFrame, m: str, y: int, centres: pd.DataFrame):
+    """Costs by category, driver matrix, support and final centres of one municipality-year."""
+    m_centres = centres[centres["municipality_code"] == m]
+    usage = _usage(drivers, m, y, m_centres)
+    scope = sorted(set(costs.index) | set(usage.index) | set(usage.columns))
+    cat = costs.reindex(scope, fill_value=0.0)
+    roles = m_centres.loc[scope, "role"]
+    support = [c for c in scope if roles[c] in SUPPORT_ROLES]
+    finals = [c for c in scope if roles[c] not in SUPPORT_ROLES]
+    return cat, usage, support, finals
+
+
+class AllocationInputs(NamedTuple):
+    """What :func:`costing.allocate_overheads` needs for one municipality and year."""
+
+    direct_costs: pd.Series
+    usage: pd.DataFrame
+    support: list[str]
+    by_category: pd.DataFrame
+
+
+def allocation_inputs(dataset, municipality: str, year: int, capital: str | None = "annuity",
+                      rate: float = 0.035) -> AllocationInputs:
+    """Direct costs, driver matrix and support centres of one municipality and year.
+
+    The inputs :func:`full_costs` passes to :func:`costing.allocate_overheads` (chapter 3), so a
+    notebook or a what-if analysis can run the allocation itself.
+
+    Parameters
+    ----------
+    dataset : costing.Dataset
+    municipality : str
+        Municipality code.
+    year : int
+    capital, rate
+        As in :func:`full_costs`.
+
+    Returns
+    -------
+    AllocationInputs
+        ``direct_costs`` (Series by centre [EUR]), ``usage`` (rows = giving support/admin centre,
+        columns = receiving centre), ``support`` (ids) and ``by_category`` (direct cost by centre
+        × category [EUR]).
+    """
+    centres = _centres(dataset)
+    _, direct = _direct_by_category(dataset, int(year), capital, rate, centres)
+    by_group, empty = _drivers_by_group(dataset, centres)
+    if int(year) in direct.index.get_level_values("year"):
+        d_year = direct.xs(int(year), level="year")
+        d_year = d_year[centres.loc[d_year.index, "municipality_code"] == str(municipality)]
+    else:
+        d_year = direct.iloc[0:0].droplevel("year")
+    cat, usage, support, _ = _scope(d_year, by_group.get((int(year), str(municipality)), empty),
+                                    str(municipality), int(year), centres)
+    return AllocationInputs(cat.sum(axis=1).rename("direct_eur"), usage, support, cat)
+
+
 def full_costs(dataset, year: int | Sequence[int] | None = None, method: str = "reciprocal",
                capital: str | None = "annuity", rate: float = 0.035,
                order: Sequence[str] | None = None,
@@ -123,39 +219,10 @@ def full_costs(dataset, year: int | Sequence[int] | None = None, method: str = "
         carry the giving support/admin centre in ``source_centre_id`` (empty string otherwise).
         Every service centre with a cost gets one row per direct category (possibly 0). [EUR]
     """
-    centres = table(dataset, "cost_centres").astype({"cost_centre_id": str,
-                                                     "municipality_code": str, "role": str})
-    centres = centres.set_index("cost_centre_id", drop=False)
-    classified = classify_expenditure(dataset, year, capital=capital)
-    years = sorted(classified["year"].unique().tolist()) if year is None else [
-        int(y) for y in _as_list(year)]
+    centres = _centres(dataset)
+    years, direct = _direct_by_category(dataset, year, capital, rate, centres)
     municipalities = _as_list(municipality)
-    lines = classified[classified["included"]]
-    direct = (lines.groupby(["year", "cost_centre_id", "cost_category"])["amount_eur"].sum()
-              .unstack("cost_category", fill_value=0.0))
-    if capital is not None:
-        cap = capital_charges(dataset, years, method=capital, rate=rate)
-        cap = cap[cap["cost_centre_id"].isin(centres.index)]
-        unknown = sorted(set(cap["cost_centre_id"]) - set(centres.index))
-        if unknown:
-            raise InputError(f"assets name unknown cost centre(s) {unknown[:5]}")
-        cap_wide = cap.set_index(["year", "cost_centre_id"])["capital_eur"].rename("capital")
-        direct = direct.join(cap_wide, how="outer") if not direct.empty else cap_wide.to_frame()
-    direct = direct.reindex(columns=list(DIRECT_CATEGORIES), fill_value=0.0).fillna(0.0)
-    try:
-        drivers = table(dataset, "drivers").astype({"from_centre_id": str, "to_centre_id": str})
-        drivers["year"] = drivers["year"].astype(int)
-        drivers["quantity"] = drivers["quantity"].astype(float)
-    except InputError:
-        drivers = pd.DataFrame(columns=["year", "from_centre_id", "to_centre_id", "driver",
-                                        "quantity"])
-
-    if not drivers.empty:
-        drivers["municipality_code"] = drivers["from_centre_id"].map(
-            centres["municipality_code"])
-    by_group = {k: g for k, g in drivers.groupby(["year", "municipality_code"])} if len(
-        drivers) else {}
-    empty = drivers.iloc[0:0]
+    by_group, empty = _drivers_by_group(dataset, centres)
     parts = []
     for y in years:
         if y not in direct.index.get_level_values("year"):
@@ -165,14 +232,8 @@ def full_costs(dataset, year: int | Sequence[int] | None = None, method: str = "
         for m in sorted(muni_of.unique()):
             if municipalities is not None and m not in municipalities:
                 continue
-            m_centres = centres[centres["municipality_code"] == m]
-            usage = _usage(by_group.get((y, m), empty), m, y, m_centres)
-            costs = d_year[muni_of == m]
-            scope = sorted(set(costs.index) | set(usage.index) | set(usage.columns))
-            cat = costs.reindex(scope, fill_value=0.0)
-            roles = m_centres.loc[scope, "role"]
-            support = [c for c in scope if roles[c] in SUPPORT_ROLES]
-            finals = [c for c in scope if roles[c] not in SUPPORT_ROLES]
+            cat, usage, support, finals = _scope(d_year[muni_of == m], by_group.get((y, m), empty),
+                                                 m, y, centres)
             if not finals:
                 continue
             try:
