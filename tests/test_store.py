@@ -1,0 +1,122 @@
+"""SQLite store: round trip equal to the CSV load, schema version, all-or-nothing writes."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pandas as pd
+import pytest
+
+import costing as ct
+import costing.store as store
+from costing.schema import REFERENCE_TABLES, SCHEMA_VERSION, SCHEMAS
+
+
+@pytest.fixture
+def db(tmp_path, mini):
+    return ct.write_sqlite(mini, tmp_path / "mini.sqlite")
+
+
+def test_round_trip_gives_equal_tables_dtypes_included(db, mini):
+    again = ct.load_dataset(db)
+    for name in SCHEMAS:
+        pd.testing.assert_frame_equal(again.tables[name], mini.tables[name], obj=name)
+    assert again.present == mini.present
+    assert again.metadata == mini.metadata
+    pd.testing.assert_frame_equal(again.provenance, mini.provenance)
+    assert again.content_hash() == mini.content_hash()
+    assert again.is_illustrative
+
+
+def test_round_trip_with_absent_optional_tables(valid_dataset_dir, tmp_path):
+    for name in ("tariffs", "assets", "time_use", "caseloads", "workers", "survey_periods"):
+        (valid_dataset_dir / f"{name}.csv").unlink()
+    ds = ct.load_dataset(valid_dataset_dir)
+    again = ct.load_dataset(ct.write_sqlite(ds, tmp_path / "x.sqlite"))
+    assert again.present == ds.present == ("cost_centres", "expenditure", "staff", "outputs",
+                                           "drivers")
+    assert again.content_hash() == ds.content_hash()
+
+
+def test_database_is_self_contained_and_versioned(db):
+    con = sqlite3.connect(db)
+    try:
+        names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        version, lib, built = con.execute("SELECT * FROM _schema_version").fetchone()
+        n_ex = con.execute("SELECT COUNT(*), SUM(amount_eur) FROM expenditure").fetchone()
+        code = con.execute("SELECT typeof(ekk_code), typeof(year) FROM expenditure").fetchone()
+    finally:
+        con.close()
+    assert set(REFERENCE_TABLES) <= names and {"_metadata", "provenance"} <= names
+    assert version == SCHEMA_VERSION and lib == ct.__version__ and built.endswith("Z")
+    assert n_ex[0] == 89
+    assert code == ("text", "integer")  # codes stay text, years are integers
+
+
+def test_failed_write_leaves_the_old_file_and_no_temporary(db, mini, monkeypatch):
+    before = db.read_bytes()
+    calls = {"n": 0}
+    real = store._write_table
+
+    def failing(con, df, schema):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise RuntimeError("disk full (simulated)")
+        real(con, df, schema)
+
+    monkeypatch.setattr(store, "_write_table", failing)
+    with pytest.raises(RuntimeError, match="simulated"):
+        ct.write_sqlite(mini, db)
+    assert db.read_bytes() == before
+    assert sorted(p.name for p in db.parent.iterdir()) == ["mini.sqlite"]
+
+
+def test_invalid_dataset_writes_nothing(valid_dataset_dir, tmp_path):
+    (valid_dataset_dir / "outputs.csv").unlink()
+    target = tmp_path / "out.sqlite"
+    with pytest.raises(ct.DataValidationError):
+        ct.build_database(valid_dataset_dir, target)
+    assert not target.exists()
+
+
+def test_bad_value_inside_sqlite_is_reported_with_rowid(db):
+    con = sqlite3.connect(db)
+    with con:
+        con.execute("UPDATE outputs SET clients = 'many' WHERE rowid = 3")
+    con.close()
+    with pytest.raises(ct.DataValidationError) as info:
+        ct.load_dataset(db)
+    rec = info.value.errors.iloc[0]
+    assert (rec["file"], rec["row"], rec["column"], rec["rule"], rec["value"]) == (
+        "mini.sqlite:outputs", 3, "clients", "not_a_number", "many")
+
+
+def test_wrong_schema_version_is_refused(db):
+    con = sqlite3.connect(db)
+    with con:
+        con.execute("UPDATE _schema_version SET version = 99")
+    con.close()
+    with pytest.raises(ct.DataValidationError) as info:
+        ct.load_dataset(db)
+    assert info.value.errors.loc[0, "rule"] == "schema_version"
+
+
+def test_sqlite_without_version_table_is_refused(tmp_path):
+    path = tmp_path / "other.sqlite"
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("CREATE TABLE t (x)")
+    con.close()
+    with pytest.raises(ct.DataValidationError) as info:
+        ct.load_dataset(path)
+    assert info.value.errors.loc[0, "rule"] == "schema_version"
+
+
+def test_floats_survive_exactly(valid_dataset_dir, tmp_path):
+    path = valid_dataset_dir / "expenditure.csv"
+    text = path.read_text(encoding="utf-8").replace("90000.00", "0.1000000000000000055511")
+    path.write_text(text, encoding="utf-8")
+    ds = ct.load_dataset(valid_dataset_dir)
+    again = ct.load_dataset(ct.write_sqlite(ds, tmp_path / "f.sqlite"))
+    assert (again.expenditure["amount_eur"].to_numpy() == ds.expenditure["amount_eur"].to_numpy()
+            ).all()
