@@ -102,6 +102,21 @@ def test_by_columns_from_workers_and_from_a_dataset(mini):
     pd.testing.assert_frame_equal(by_ds, by_join)
 
 
+def test_sparse_and_dense_day_counts_agree(monkeypatch):
+    tu = pd.concat([_two_workers(), _two_workers().assign(date="2024-03-11"),
+                    _two_workers().assign(date="2021-01-04")])
+    dense = ct.workload_summary(tu, min_workers=1, n_boot=0)
+    monkeypatch.setattr(ct.workload, "_DENSE_LIMIT", 0)
+    pd.testing.assert_frame_equal(dense, ct.workload_summary(tu, min_workers=1, n_boot=0))
+    # 3 weeks per worker (two in 2024, one in 2021): 21 h / 6 worker-weeks
+    assert dense.loc[dense["activity_code"] == "ALL", "hours_per_worker_week"].iloc[0] == 3.5
+
+
+def test_empty_time_use_is_refused():
+    with pytest.raises(ct.InputError, match="empty"):
+        ct.workload_summary(_two_workers().iloc[:0], n_boot=0)
+
+
 def test_year_of_the_diary_date_can_group():
     tu = pd.concat([_two_workers(), _two_workers().assign(date="2025-01-06")])
     out = ct.workload_summary(tu, by="year", min_workers=1, n_boot=0)

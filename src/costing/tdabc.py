@@ -107,7 +107,7 @@ def activity_costs(
     if not in_year.any():
         raise InputError(f"activity_costs: the dataset has no time_use diaries in {year}")
     acts, _, _ = _activity_flags(dataset.activities)
-    units, mat = worker_activity_minutes(tu.loc[in_year], acts)
+    units, mat = worker_activity_minutes(tu.loc[in_year], acts, count_days=True)
     attrs = worker_attributes(dataset)
     attrs = attrs.loc[attrs["year"] == year, ["worker_id", "fte", "salary_eur", *by]]
     units = units.merge(attrs.astype({"worker_id": str}), on="worker_id", how="left")

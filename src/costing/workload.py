@@ -23,6 +23,10 @@ from .privacy import MIN_WORKERS, suppress_small_cells
 #: Pseudo activity codes of the summary rows that aggregate several activities.
 SUMMARY_CODES = ("CLIENT_FACING", "CLIENT_RELATED", "ALL")
 
+#: Largest units × days (or weeks) table counted densely (2**24 int64 = 128 MiB); beyond it
+#: distinct pairs are found by hashing.
+_DENSE_LIMIT = 2**24
+
 _VALUE_COLS = ["worker_weeks", "hours", "share", "share_ci_low", "share_ci_high",
                "hours_per_worker_week"]
 
@@ -102,8 +106,19 @@ def _activity_flags(activities: pd.DataFrame) -> tuple[pd.Index, np.ndarray, np.
     return codes, _flag(activities["client_facing"]), _flag(activities["client_related"])
 
 
+def _distinct_per_unit(unit: np.ndarray, values: np.ndarray, n_values: int,
+                       n_units: int) -> np.ndarray:
+    """Number of distinct ``values`` (codes 0..n_values-1) per unit."""
+    pair = unit * n_values + values
+    if n_units * n_values <= _DENSE_LIMIT:  # a dense table of counts is cheap
+        seen = np.bincount(pair, minlength=n_units * n_values)
+        return (seen.reshape(n_units, n_values) > 0).sum(axis=1)
+    return np.bincount(pd.unique(pair) // n_values, minlength=n_units)
+
+
 def worker_activity_minutes(
-    time_use: pd.DataFrame, activity_codes: Sequence[str], keep: Sequence[str] = ()
+    time_use: pd.DataFrame, activity_codes: Sequence[str], keep: Sequence[str] = (),
+    count_days: bool = False,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Aggregate diary rows to one row per worker (and year and ``keep`` columns) × activity.
 
@@ -118,12 +133,14 @@ def worker_activity_minutes(
         The activities, in the column order wanted.
     keep : sequence of str
         Columns of ``time_use`` to keep as unit attributes (e.g. ``municipality_code``).
+    count_days : bool
+        Also count the distinct dates each unit recorded (column ``days``).
 
     Returns
     -------
     units : pandas.DataFrame
         One row per unit ``(keep..., worker_id, year)`` with ``weeks`` (distinct Monday-based
-        calendar weeks with any recorded time) and ``days`` (distinct dates with recorded time).
+        calendar weeks with any recorded time) and, if asked, ``days`` (distinct dates).
     minutes : numpy.ndarray
         Float array (units × activities) of minutes. [min]
     """
@@ -131,6 +148,8 @@ def worker_activity_minutes(
                if c not in time_use.columns]
     if missing:
         raise InputError(f"time_use: missing column(s) {missing}")
+    if len(time_use) == 0:
+        raise InputError("time_use: the table is empty (no diary rows)")
     acts = pd.Index(list(activity_codes))
     a_codes, a_labels = _codes(time_use["activity_code"])
     a_map = acts.get_indexer(a_labels.astype(str))
@@ -139,14 +158,17 @@ def worker_activity_minutes(
         raise InputError(f"time_use: column 'activity_code' has unknown code(s) {unknown}; "
                          f"allowed: {list(acts)}")
     act = a_map[a_codes]
-    minutes = time_use["minutes"].to_numpy()
-    if not np.issubdtype(minutes.dtype, np.number):
-        raise InputError("time_use: column 'minutes' must be numeric")
+    try:
+        minutes = time_use["minutes"].to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        raise InputError("time_use: column 'minutes' must hold numbers of minutes") from None
     bad = ~(minutes > 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"time_use: column 'minutes' must be > 0 (rule: minutes > 0), "
-                         f"row {i} has {minutes[i]!r}")
+        rec = time_use.iloc[i]
+        raise InputError(f"time_use: column 'minutes' must be > 0 (rule: minutes > 0); the row "
+                         f"of worker {rec['worker_id']}, date {rec['date']}, activity "
+                         f"{rec['activity_code']} has {minutes[i]!r}")
     days = _day_numbers(time_use["date"])
     d0 = int(days.min())
     day_span = np.arange(d0, int(days.max()) + 1).astype("datetime64[D]")
@@ -166,13 +188,9 @@ def worker_activity_minutes(
     n_units, n_acts = len(ukeys), len(acts)
     mat = np.bincount(unit * n_acts + act, weights=minutes, minlength=n_units * n_acts)
     unit = unit.astype(np.int64)
-    n_weeks = int(week.max()) + 1
-    seen = np.bincount(unit * n_weeks + week, minlength=n_units * n_weeks)
-    weeks = (seen.reshape(n_units, n_weeks) > 0).sum(axis=1)
-    n_days = len(day_span)
-    seen = np.bincount(unit * n_days + (days - d0), minlength=n_units * n_days)
-    n_recorded_days = (seen.reshape(n_units, n_days) > 0).sum(axis=1)
-    del seen
+    weeks = _distinct_per_unit(unit, week, int(week.max()) + 1, n_units)
+    extra = {"days": _distinct_per_unit(unit, days - d0, len(day_span), n_units)} \
+        if count_days else {}
 
     ukeys = np.asarray(ukeys, dtype=np.int64)
     cols = {}
@@ -181,7 +199,7 @@ def worker_activity_minutes(
         ukeys, ci = np.divmod(ukeys, len(labels))
         cols[name] = labels.astype(str)[ci]
     units = pd.DataFrame({**{k: cols[k] for k in [*keep, "worker_id"]},
-                          "year": years[yi], "weeks": weeks, "days": n_recorded_days})
+                          "year": years[yi], "weeks": weeks, **extra})
     return units, mat.reshape(n_units, n_acts)
 
 
