@@ -86,3 +86,26 @@ def test_effects_add_up_exactly(c, u, cp, up):
     # each effect has the sign of its own ratio
     if abs(math.log(c / cp)) > 1e-12:
         assert np.sign(r["coverage_effect_eur"]) == np.sign(math.log(c / cp))
+
+
+def test_service_spending_on_mini_dataset():
+    from pathlib import Path
+
+    ds = ct.load_dataset(Path(__file__).parent / "data" / "mini")
+    m = "LV0026000"
+    uc = pd.DataFrame({
+        "municipality_code": [m, m], "year": 2024, "cost_centre_id": [f"{m}-LTC1", f"{m}-HC1"],
+        "service_code": ["LTC", "HOME_CARE"], "full_cost_eur": [700_000.0, 200_000.0],
+        "overhead_eur": 0.0, "units": [13_500, 16_000], "clients": [45, 120],
+        "capacity_units": [14_600, np.nan]})
+    uc["unit_cost_eur"] = uc["full_cost_eur"] / uc["units"]
+    ds.tables["tariffs"] = ds.tariffs.iloc[0:0]
+    s = ct.service_spending(ds, 2024, unit_cost_table=uc).set_index(
+        ["municipality_code", "service_code"])
+    # LTC targets 65+: 6,870 + 3,180 = 10,050 inhabitants of LV0026000 in 2024
+    assert s.loc[(m, "LTC"), "population"] == 10_050
+    assert s.loc[(m, "LTC"), "spending_eur"] == 700_000 and s.loc[(m, "LTC"), "clients"] == 45
+    # a service the municipality does not run: zero spending and clients, not missing
+    assert s.loc[(m, "DAY_CARE"), "spending_eur"] == 0
+    # SOCIAL_WORK targets everyone: 40,600
+    assert s.loc[(m, "SOCIAL_WORK"), "population"] == 40_600

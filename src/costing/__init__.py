@@ -68,7 +68,7 @@ from .workload import worker_activity_minutes, worker_attributes, workload_summa
 
 # --- benchmarking (indicators.py, peers.py, decompose.py, need.py, expected_cost.py, dea.py, funnel.py)
 from .dea import dea, scale_efficiency
-from .decompose import decompose_gap, decompose_spending, log_mean
+from .decompose import decompose_gap, decompose_spending, log_mean, service_spending
 from .expected_cost import ExpectedCostResult, expected_cost
 from .funnel import funnel_limits, funnel_position, plot_funnel
 from .indicators import (

@@ -10,6 +10,7 @@ Method: ``methodology/08_benchmarking.md``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -197,3 +198,62 @@ def decompose_spending(
                         "peer_coverage", "unit_cost_eur", "peer_unit_cost_eur"]], res], axis=1)
     out["reason"] = reason
     return out.reset_index(drop=True)
+
+
+def service_spending(
+    dataset: Any,
+    year: int | Sequence[int] | None = None,
+    base_year: int | None = None,
+    *,
+    services: Sequence[str] | None = None,
+    unit_cost_table: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Spending, clients and target-group population per municipality, year and service.
+
+    The input of :func:`decompose_spending`: full cost at constant prices (8.2) and distinct
+    clients summed over each service's cost centres, with the population of the service's
+    target group (``services.target_group``: ``65+``, ``18+``, ``18-64``, ``0-17`` or ``all``).
+    Municipalities without a service get zero spending and clients for it.
+
+    Parameters
+    ----------
+    dataset : costing.Dataset
+    year, base_year, unit_cost_table
+        As in :func:`costing.indicators`.
+    services : sequence of str, optional
+        Service codes; default every service in the ``services`` table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``municipality_code, year, service_code, target_group, spending_eur`` [EUR at base-year
+        prices], ``clients`` [clients/year], ``population`` [inhabitants of the target group].
+    """
+    from ._method_tables import reference
+    from .indicators import base_quantities
+
+    centre, mun = base_quantities(dataset, year, base_year, unit_cost_table=unit_cost_table)
+    svc = reference("services", dataset)[["service_code", "target_group"]].astype(str)
+    if services is not None:
+        unknown = sorted(set(services) - set(svc["service_code"]))
+        if unknown:
+            raise InputError(f"service_spending: unknown service codes {unknown}")
+        svc = svc[svc["service_code"].isin(list(services))]
+    grid = mun[["municipality_code", "year"]].merge(svc, how="cross")
+    sums = (centre.groupby(["municipality_code", "year", "service_code"], as_index=False)
+            [["full_cost_eur", "clients"]].sum()
+            .rename(columns={"full_cost_eur": "spending_eur"}))
+    out = grid.merge(sums, on=["municipality_code", "year", "service_code"], how="left")
+    out[["spending_eur", "clients"]] = out[["spending_eur", "clients"]].fillna(0.0)
+    col = out["target_group"].map(lambda t: "population" if t == "all" else f"population_{t}")
+    unknown = sorted(set(col) - set(mun.columns))
+    if unknown:
+        raise InputError(f"service_spending: target groups {unknown} have no population column")
+    m = mun.set_index(["municipality_code", "year"])
+    idx = pd.MultiIndex.from_frame(out[["municipality_code", "year"]])
+    pop = np.full(len(out), np.nan)
+    for c in set(col):
+        sel = (col == c).to_numpy()
+        pop[sel] = m[c].reindex(idx[sel]).to_numpy(dtype=float)
+    out["population"] = pop
+    return out
