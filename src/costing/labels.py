@@ -60,6 +60,9 @@ def _validated(table: pd.DataFrame, source: str) -> pd.DataFrame:
     return table.set_index("key")[list(LANGUAGES)]
 
 
+_MERGED: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
+
+
 def labels_table(table: pd.DataFrame | None = None) -> pd.DataFrame:
     """The labels table indexed by ``key`` with columns ``lv`` and ``en``.
 
@@ -77,8 +80,15 @@ def labels_table(table: pd.DataFrame | None = None) -> pd.DataFrame:
     base = _package_labels()
     if table is None or len(table) == 0:
         return base
+    hit = _MERGED.get(id(table))
+    if hit is not None and hit[0] is table:  # the same table object: merged already
+        return hit[1]
     own = _validated(table.astype(str), "dataset labels")
-    return pd.concat([base.drop(index=own.index, errors="ignore"), own])
+    merged = pd.concat([base.drop(index=own.index, errors="ignore"), own])
+    if len(_MERGED) > 8:
+        _MERGED.clear()
+    _MERGED[id(table)] = (table, merged)
+    return merged
 
 
 def label(key: str, lang: str = "lv", table: pd.DataFrame | None = None, **values: object) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from .errors import InputError
 from .labels import format_number
@@ -150,6 +150,8 @@ def peer_strips(table: pd.DataFrame, highlight: str, *, category: str, value: st
     ax.set_ylim(len(cats) - 0.5, -0.5)
     if log:
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(xlabel)
     ax.set_title(title, loc="left", fontsize=12)
     _style(ax, lang, "x")

@@ -72,7 +72,8 @@ def _components():
     return rm.COMPONENTS
 
 
-def build_shared(ds, year: int, peer_rule: str = "default") -> Shared:
+def build_shared(ds, year: int, peer_rule: str = "default",
+                 dataset_hash: str | None = None) -> Shared:
     """Compute everything the reports of one dataset and year share.
 
     Parameters
@@ -81,6 +82,8 @@ def build_shared(ds, year: int, peer_rule: str = "default") -> Shared:
     year : int
     peer_rule : str
         Peer-group rule (passed to the peer-group component).
+    dataset_hash : str, optional
+        ``ds.content_hash()`` if the caller has it already (it takes a second or two).
 
     Returns
     -------
@@ -91,8 +94,8 @@ def build_shared(ds, year: int, peer_rule: str = "default") -> Shared:
     if year not in ds.years:
         raise InputError(f"year {year} has no expenditure in this dataset (years: "
                          f"{', '.join(map(str, ds.years))})")
-    sh = Shared(dataset=ds, dataset_hash=ds.content_hash(), year=year, peer_rule=peer_rule,
-                created=_now())
+    sh = Shared(dataset=ds, dataset_hash=dataset_hash or ds.content_hash(), year=year,
+                peer_rule=peer_rule, created=_now())
     for name, func in _components():
         try:
             sh.tables[name] = func(ds, year, peer_rule, sh.tables)
@@ -107,16 +110,18 @@ def shared_path(folder: str | Path, dataset_hash: str, year: int, peer_rule: str
     return Path(folder) / f"{dataset_hash[:16]}_{int(year)}_{safe_rule}.pkl"
 
 
-def ensure_shared(ds, year: int, peer_rule: str, folder: str | Path) -> Path:
+def ensure_shared(ds, year: int, peer_rule: str, folder: str | Path,
+                  dataset_hash: str | None = None) -> Path:
     """Build the shared results unless a valid pickle for the same inputs exists; its path."""
-    path = shared_path(folder, ds.content_hash(), year, peer_rule)
+    dataset_hash = dataset_hash or ds.content_hash()
+    path = shared_path(folder, dataset_hash, year, peer_rule)
     if path.exists():
         try:
-            load_shared(path, year, peer_rule, expect_hash=ds.content_hash())
+            load_shared(path, year, peer_rule, expect_hash=dataset_hash)
             return path
         except Exception:
             pass  # stale or unreadable: rebuild
-    sh = build_shared(ds, year, peer_rule)
+    sh = build_shared(ds, year, peer_rule, dataset_hash)
     sh.path = str(path)
     atomic_write(path, pickle.dumps({"format": SHARED_FORMAT, "shared": sh},
                                     protocol=pickle.HIGHEST_PROTOCOL))

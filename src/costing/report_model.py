@@ -68,12 +68,108 @@ def _key_figures(ds, year, peer_rule, done):
     return out
 
 
+def _indicators(ds, year, peer_rule, done):
+    from .indicators import indicators
+
+    ind = indicators(ds, year, base_year=year, unit_cost_table=done["unit_costs"])
+    return ind.loc[ind["year"].astype(int) == int(year)].reset_index(drop=True)
+
+
+def _peer_groups(ds, year, peer_rule, done):
+    from .peers import peer_groups
+
+    return peer_groups(ds, year, rule=peer_rule)
+
+
+def _peer_stats(ds, year, peer_rule, done):
+    from .peers import peer_stats
+
+    return peer_stats(done["indicators"], done["peer_groups"])
+
+
+def _base(ds, year, peer_rule, done):
+    """Centre quantities at the report year's prices (indicators' base quantities)."""
+    from .indicators import base_quantities
+
+    centre, mun = base_quantities(ds, year, base_year=year, unit_cost_table=done["unit_costs"])
+    done["municipal_quantities"] = mun.reset_index() if "municipality_code" not in mun.columns \
+        else mun
+    return centre
+
+
+def _by_service(ds, done) -> pd.DataFrame:
+    """Spending, clients and target-group population per municipality × service."""
+    c = done["centre_quantities"]
+    mun = done["municipal_quantities"].set_index(["municipality_code", "year"])
+    g = (c.groupby(["municipality_code", "year", "service_code"], as_index=False)
+         [["full_cost_eur", "clients"]].sum())
+    target = ds.services.set_index("service_code")["target_group"].astype(str)
+    col = {t: ("population" if t == "all" else f"population_{t}") for t in target.unique()}
+    pops = [float(mun.at[(m, y), col[target[sv]]]) for m, y, sv in
+            zip(g["municipality_code"], g["year"], g["service_code"], strict=True)]
+    return g.assign(population=pops).rename(columns={"full_cost_eur": "spending_eur"})
+
+
+def _decomposition(ds, year, peer_rule, done):
+    from .decompose import decompose_spending
+
+    return decompose_spending(_by_service(ds, done), done["peer_groups"],
+                              by=("year", "service_code"))
+
+
+def _need(ds, year, peer_rule, done):
+    from .need import need_adjusted_spending, need_index
+
+    pop = ds.population
+    need = need_index(pop.loc[pop["year"].astype(int) == int(year)])
+    spend = (done["centre_quantities"].groupby(["municipality_code", "year"], as_index=False)
+             ["full_cost_eur"].sum().rename(columns={"full_cost_eur": "spending_eur"}))
+    return need_adjusted_spending(spend, need)
+
+
+def _expected(ds, year, peer_rule, done):
+    from .expected_cost import expected_cost
+
+    uc = done["unit_costs"]
+    data = uc.loc[uc["year"].astype(int) == int(year)].reset_index(drop=True)
+    return expected_cost(data, categorical=["service_code"]).table
+
+
+#: DEA outputs: clients of service families (inputs: full cost of all services).
+DEA_OUTPUTS = {"residential": ("LTC", "STC", "GROUP_HOME", "CRISIS", "NIGHT_SHELTER"),
+               "community": ("HOME_CARE", "DAY_CARE", "FAMILY_ASSIST", "WORKSHOP"),
+               "social_work": ("SOCIAL_WORK", "SOC_REHAB")}
+
+
+def _efficiency(ds, year, peer_rule, done):
+    from .dea import dea
+
+    c = done["centre_quantities"]
+    cost = c.groupby("municipality_code")["full_cost_eur"].sum()
+    fam = {sv: f for f, svs in DEA_OUTPUTS.items() for sv in svs}
+    out = (c.assign(family=c["service_code"].map(fam)).pivot_table(
+        index="municipality_code", columns="family", values="clients", aggfunc="sum",
+        fill_value=0.0).reindex(index=cost.index, columns=list(DEA_OUTPUTS), fill_value=0.0))
+    keep = (cost > 0) & (out.sum(axis=1) > 0)
+    res = dea(cost[keep].to_frame("full_cost_eur"), out[keep], rts="vrs", orientation="input")
+    return res.reset_index(names="municipality_code") if "municipality_code" not in res.columns \
+        else res
+
+
 COMPONENTS = [
     ("unit_costs", _unit_costs),
     ("staffing_norm", _staffing),
     ("workload", _workload),
     ("caseload", _caseload),
     ("key_figures", _key_figures),
+    ("indicators", _indicators),
+    ("peer_groups", _peer_groups),
+    ("peer_stats", _peer_stats),
+    ("centre_quantities", _base),
+    ("decomposition", _decomposition),
+    ("need", _need),
+    ("expected_cost", _expected),
+    ("efficiency", _efficiency),
 ]
 
 

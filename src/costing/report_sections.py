@@ -28,6 +28,15 @@ def label_of(sh, key: str, lang: str, **values) -> str:
 _lab = label_of
 
 
+def label_or(sh, key: str, lang: str, default: str) -> str:
+    """The label ``key``, or ``default`` when the table has no such key."""
+    ds = sh.dataset
+    own = ds.labels if "labels" in ds.tables else None
+    from .labels import labels_table
+
+    return label(key, lang, own) if key in labels_table(own).index else default
+
+
 def header(sh, code: str, lang: str) -> dict:
     """Title, subtitle, peer-group sentence and whether to show the illustrative notice."""
     name = municipality_names(sh.dataset).get(code, code)
@@ -39,7 +48,8 @@ def header(sh, code: str, lang: str) -> dict:
            "illustrative": bool(sh.dataset.is_illustrative),
            "notice": _lab(sh, "notice.illustrative", lang)}
     if group:
-        out["peers"] = _lab(sh, "report.peers", lang, group=group, n=len(peers))
+        out["peers"] = _lab(sh, "report.peers", lang, n=len(peers),
+                            group=label_or(sh, f"peer.{group}", lang, group))
     return out
 
 
@@ -256,3 +266,177 @@ def quality_table(sh, code: str, lang: str) -> pd.DataFrame | None:
 __all__ = ["header", "key_figures_table", "services_table", "cost_structure_figure",
            "unit_cost_figure", "norm_sentence", "norm_figure", "workload_table",
            "quality_table", "numeric_columns"]
+
+
+# --- where the municipality stands and why --------------------------------------------------
+
+#: Indicators shown at a glance (registry ids), in this order.
+GLANCE_INDICATORS = ("spend_per_inh", "net_cost_per_inh", "spend_elderly_per_inh65",
+                     "coverage_home_care_per_1000_65", "coverage_ltc_per_1000_65",
+                     "unit_cost_ltc", "unit_cost_home_care", "occupancy_residential",
+                     "overhead_share", "social_workers_per_1000", "cases_per_fte",
+                     "client_facing_share", "cost_recovery")
+
+
+def _fmt_indicator(value, unit: str, lang: str) -> str:
+    if unit == "fraction":
+        return format_percent(value, lang)
+    if unit.startswith("EUR"):
+        return format_number(value, lang, 2)
+    return format_number(value, lang, 1 if "per 1000" in unit or "per FTE" in unit else 2)
+
+
+def _unit_key(unit: str) -> str:
+    return "iunit." + "".join(ch if ch.isalnum() else "_" for ch in unit.lower()).strip("_")
+
+
+def indicator_table(sh, code: str, lang: str, ids=GLANCE_INDICATORS) -> pd.DataFrame | None:
+    """Registry indicators of the municipality against its peer group (median, quartiles, rank).
+
+    Values come from :func:`costing.peer_stats` (money at the report year's prices); rank 1 is
+    the best in the indicator's direction, or the lowest for indicators that are neither good
+    nor bad in themselves.
+    """
+    ps = sh.table("peer_stats")
+    if ps is None:
+        return None
+    from .indicators import indicator_registry
+
+    reg = indicator_registry().set_index("indicator_id")
+    own = ps.loc[ps["municipality_code"] == code].set_index("indicator_id")
+    rows = []
+    for ind in ids:
+        if ind not in own.index or pd.isna(own.at[ind, "value"]):
+            continue
+        r, unit = own.loc[ind], str(reg.at[ind, "unit"])
+        rows.append({
+            _lab(sh, "col.indicator", lang): str(reg.at[ind, f"name_{lang}"]),
+            _lab(sh, "col.value", lang): _fmt_indicator(r["value"], unit, lang),
+            _lab(sh, "col.peer_median", lang): _fmt_indicator(r["peer_median"], unit, lang),
+            _lab(sh, "col.peer_quartiles", lang): (
+                f"{_fmt_indicator(r['peer_q1'], unit, lang)} – "
+                f"{_fmt_indicator(r['peer_q3'], unit, lang)}"),
+            _lab(sh, "col.rank", lang): (f"{int(r['rank'])} / {int(r['n_peers'])}"
+                                         if pd.notna(r["rank"]) else ""),
+            _lab(sh, "col.unit", lang): label_or(sh, _unit_key(unit), lang, unit)})
+    return pd.DataFrame(rows) if rows else None
+
+
+def decomposition_table(sh, code: str, lang: str) -> pd.DataFrame | None:
+    """Gap in spending per inhabitant to the peer group, split into coverage and unit cost."""
+    d = sh.table("decomposition")
+    if d is None:
+        return None
+    own = d.loc[(d["municipality_code"] == code) & d["gap_eur"].notna()]
+    if own.empty:
+        return None
+    snames = _service_names(sh, lang)
+    own = own.reindex(own["gap_eur"].abs().sort_values(ascending=False).index)
+    rows = [{_lab(sh, "col.service", lang): snames.get(r.service_code, r.service_code),
+             _lab(sh, "col.spend_per_inh", lang): format_number(
+                 r.spending_per_inhabitant_eur, lang, 2),
+             _lab(sh, "col.peer_spend_per_inh", lang): format_number(
+                 r.peer_spending_per_inhabitant_eur, lang, 2),
+             _lab(sh, "col.gap", lang): format_number(r.gap_eur, lang, 2),
+             _lab(sh, "col.coverage_effect", lang): format_number(r.coverage_effect_eur, lang, 2),
+             _lab(sh, "col.unit_cost_effect", lang): format_number(r.unit_cost_effect_eur,
+                                                                   lang, 2)}
+            for r in own.itertuples(index=False)]
+    return pd.DataFrame(rows)
+
+
+DECOMPOSITION_NUMERIC = ("col.spend_per_inh", "col.peer_spend_per_inh", "col.gap",
+                         "col.coverage_effect", "col.unit_cost_effect")
+GLANCE_INDICATOR_NUMERIC = ("col.value", "col.peer_median", "col.peer_quartiles", "col.rank")
+EXPECTED_NUMERIC = ("col.unit_cost", "col.expected", "col.interval", "col.unexplained")
+
+
+def need_sentence(sh, code: str, lang: str) -> str:
+    """Need index, spending against what the need would predict, and resource use."""
+    n = sh.table("need")
+    if n is None or code not in set(n["municipality_code"]):
+        return ""
+    r = n.loc[n["municipality_code"] == code].iloc[0]
+    return _lab(sh, "position.need", lang,
+                need=format_number(r["need_index"], lang, 2),
+                spend=format_number(r["spending_per_inhabitant_eur"], lang, 2),
+                expected=format_number(r["expected_spending_per_inhabitant_eur"], lang, 2),
+                adjusted=format_number(r["need_adjusted_spending_per_inhabitant_eur"], lang, 2),
+                use=format_number(r["resource_use"], lang, 2))
+
+
+def need_figure(sh, code: str, lang: str):
+    """Resource use (1 = network average after adjusting for need) among the peers."""
+    n = sh.table("need")
+    if n is None:
+        return None
+    peers, _ = peer_codes(sh, code)
+    v = n.set_index("municipality_code")["resource_use"].astype(float).reindex(peers)
+    if pd.isna(v.get(code, np.nan)):
+        return None
+    return plots.peer_bars(v, code, municipality_names(sh.dataset),
+                           title=_lab(sh, "position.need_title", lang),
+                           xlabel=_lab(sh, "position.resource_use", lang), lang=lang,
+                           reference=1.0, reference_label=_lab(sh, "legend.average", lang),
+                           decimals=2)
+
+
+def expected_cost_table(sh, code: str, lang: str) -> pd.DataFrame | None:
+    """Each service centre's unit cost against the cost its scale, occupancy and service
+    predict (expected-cost regression), with the 95 % prediction interval."""
+    e = sh.table("expected_cost")
+    if e is None:
+        return None
+    own = e.loc[(e["municipality_code"] == code) & e["expected_unit_cost_eur"].notna()]
+    if own.empty:
+        return None
+    snames = _service_names(sh, lang)
+    own = own.sort_values(["service_code", "cost_centre_id"])
+    counts = own["service_code"].value_counts()
+    seen: dict[str, int] = {}
+    rows = []
+    for r in own.itertuples(index=False):
+        seen[r.service_code] = seen.get(r.service_code, 0) + 1
+        name = snames.get(r.service_code, r.service_code)
+        if counts[r.service_code] > 1:
+            name = f"{name} ({seen[r.service_code]})"
+        rows.append({
+            _lab(sh, "col.service", lang): name,
+            _lab(sh, "col.unit_cost", lang): format_number(r.unit_cost_eur, lang, 2),
+            _lab(sh, "col.expected", lang): format_number(r.expected_unit_cost_eur, lang, 2),
+            _lab(sh, "col.interval", lang): (f"{format_number(r.pi_lower_eur, lang, 2)} – "
+                                             f"{format_number(r.pi_upper_eur, lang, 2)}"),
+            _lab(sh, "col.unexplained", lang): format_percent(r.unexplained_share, lang),
+            _lab(sh, "col.note", lang): (_lab(sh, "position.outside", lang)
+                                         if bool(r.outside_pi) else "")})
+    return pd.DataFrame(rows)
+
+
+def efficiency_sentence(sh, code: str, lang: str) -> str:
+    """DEA efficiency score and the municipalities on the frontier it is compared with."""
+    e = sh.table("efficiency")
+    if e is None or code not in set(e["municipality_code"]):
+        return _lab(sh, "position.no_efficiency", lang) if e is not None else ""
+    r = e.loc[e["municipality_code"] == code].iloc[0]
+    names = municipality_names(sh.dataset)
+    refs = [names.get(p, p) for p in str(r["peers"]).split("|") if p and p != code]
+    if float(r["efficiency"]) >= 1 - 1e-9:
+        return _lab(sh, "position.efficient", lang)
+    return _lab(sh, "position.efficiency", lang, score=format_percent(r["efficiency"], lang),
+                saving=format_percent(1 - float(r["efficiency"]), lang),
+                peers=", ".join(refs))
+
+
+def efficiency_figure(sh, code: str, lang: str):
+    """DEA efficiency of the municipality and its peer group."""
+    e = sh.table("efficiency")
+    if e is None:
+        return None
+    peers, _ = peer_codes(sh, code)
+    v = e.set_index("municipality_code")["efficiency"].astype(float).reindex(peers)
+    if pd.isna(v.get(code, np.nan)):
+        return None
+    return plots.peer_bars(v, code, municipality_names(sh.dataset),
+                           title=_lab(sh, "position.efficiency_title", lang),
+                           xlabel=_lab(sh, "position.efficiency_axis", lang), lang=lang,
+                           decimals=2)

@@ -93,14 +93,20 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def validate_codes(codes, ds) -> list[str]:
+def _syntax_problems(codes) -> list[str]:
+    return [f"{c!r} is not a municipality code (expected 'LV' + 7 digits, e.g. 'LV0001000')"
+            for c in codes if not isinstance(c, str) or not CODE_PATTERN.match(c)]
+
+
+def validate_codes(codes, ds=None) -> list[str]:
     """Check municipality codes before they become file names.
 
     Parameters
     ----------
     codes : iterable of str or None
         Requested ATVK codes; ``None`` means every municipality with cost centres in ``ds``.
-    ds : costing.Dataset
+    ds : costing.Dataset, optional
+        Without a dataset only the pattern (``LV`` + 7 digits) is checked.
 
     Returns
     -------
@@ -113,24 +119,22 @@ def validate_codes(codes, ds) -> list[str]:
         A code that does not match ``LV`` + 7 digits, or that is not a municipality of the
         dataset; the message lists every bad code.
     """
-    known = list(ds.municipality_codes)
     if codes is None:
-        return known
-    bad, seen = [], []
-    for code in codes:
-        if not isinstance(code, str) or not CODE_PATTERN.match(code):
-            bad.append(f"{code!r} is not a municipality code (expected 'LV' + 7 digits, "
-                       "e.g. 'LV0001000')")
-        elif code not in known:
-            bad.append(f"{code!r} is not a municipality of this dataset (it has "
-                       f"{len(known)}: {', '.join(known[:5])}{', ...' if len(known) > 5 else ''})")
-        elif code not in seen:
-            seen.append(code)
+        if ds is None:
+            raise InputError("validate_codes: no codes and no dataset to take them from")
+        return list(ds.municipality_codes)
+    codes = list(codes)
+    bad = _syntax_problems(codes)
+    if ds is not None and not bad:
+        known = list(ds.municipality_codes)
+        more = ", ..." if len(known) > 5 else ""
+        bad = [f"{c!r} is not a municipality of this dataset (it has {len(known)}: "
+               f"{', '.join(known[:5])}{more})" for c in codes if c not in known]
     if bad:
         raise InputError("costing reports: refused municipality code(s):\n  " + "\n  ".join(bad))
-    if not seen:
+    if not codes:
         raise InputError("costing reports: no municipality to report on")
-    return seen
+    return list(dict.fromkeys(codes))
 
 
 def _load(dataset: str):
@@ -183,11 +187,14 @@ def run_reports(municipalities=None, *, year: int = 2024, lang: str = "lv", data
     template = Path(template or TEMPLATE)
     if not template.exists():
         raise InputError(f"costing reports: template {template} does not exist")
+    if municipalities is not None:
+        validate_codes(municipalities)  # refuse a malformed code before loading anything
     ds = _load(dataset)
     codes = validate_codes(municipalities, ds)
     out_dir = Path(out).resolve()
     lang_dir = out_dir / lang
-    shared = report_data.ensure_shared(ds, year, peer_rule, out_dir / "_shared")
+    shared = report_data.ensure_shared(ds, year, peer_rule, out_dir / "_shared",
+                                       ds.content_hash())
     dataset_arg = str(Path(dataset).resolve()) if dataset else ""
     names = report_data.municipality_names(ds)
     tasks = []
@@ -219,7 +226,10 @@ def _execute(tasks: list[Task], n_workers: int, execution_timeout: float, start_
     outcomes: dict[str, Outcome] = {}
     bar = tqdm(total=len(tasks), desc="reports", unit="report", disable=not progress,
                file=sys.stderr)
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=get_context("spawn"),
+    # fork (Linux): workers start at once, share the parent's imports and need no __main__ guard
+    # in the caller's script; the parent holds no kernel, socket or thread at this point
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    with ProcessPoolExecutor(max_workers=n_workers, mp_context=get_context(method),
                              initializer=init_worker,
                              initargs=(kernel, execution_timeout, start_timeout)) as pool:
         futures = {pool.submit(run_task, t): t for t in tasks}

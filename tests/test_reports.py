@@ -1,0 +1,223 @@
+"""End to end: `costing reports` on the demo dataset, two municipalities, both languages.
+
+One batch per language shares one output folder (so the shared results are computed once);
+the whole module takes about a minute on two cores.
+"""
+
+import json
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import costing as ct
+from costing import report_data as rd
+from costing.batch import atomic_write
+from costing.cli import main
+from costing.report_html import check_self_contained
+from costing.reports import TEMPLATE, validate_codes
+
+CODES = ["LV0001000", "LV0054000"]  # Rīga (the largest) and a novads
+YEAR = 2024
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return ct.demo_dataset()
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory, demo):
+    out = tmp_path_factory.mktemp("reports")
+    results = {lang: ct.run_reports(CODES, year=YEAR, lang=lang, out=out, workers=2,
+                                    progress=False) for lang in ("lv", "en")}
+    return out, results
+
+
+def _html(out, lang, code):
+    return (out / lang / f"{code}.html").read_text(encoding="utf-8")
+
+
+def test_batch_succeeds_with_the_documented_layout(batch):
+    out, results = batch
+    for lang, res in results.items():
+        assert res.ok, res.summary()
+        assert (out / lang / "index.html").exists()
+        for code in CODES:
+            assert (out / lang / f"{code}.html").exists()
+            assert (out / lang / "notebooks" / f"{code}.ipynb").exists()
+    assert (out / "index.html").exists()
+    assert len(list((out / "_shared").glob("*.pkl"))) == 1  # computed once for both languages
+    assert not list(out.rglob("*.tmp*"))  # atomic writes leave no temporary files
+
+
+@pytest.mark.parametrize("lang", ["lv", "en"])
+@pytest.mark.parametrize("code", CODES)
+def test_report_shows_the_library_numbers(batch, demo, lang, code):
+    out, _ = batch
+    html = _html(out, lang, code)
+    name = demo.municipalities.set_index("atvk_code").at[code, "name"]
+    assert name in html
+    # key figures recomputed here with the library and formatted the same way
+    uc = ct.unit_costs(demo, YEAR)
+    full = uc.loc[uc["municipality_code"] == code, "full_cost_eur"].sum()
+    pop = rd.population_total(demo, YEAR)[code]
+    assert ct.format_number(full, lang) in html
+    assert ct.format_number(pop, lang) in html
+    assert ct.format_number(full / pop, lang, 2) in html
+    st = ct.staffing_norm(demo, YEAR).set_index("municipality_code").loc[code]
+    assert ct.format_number(st["specialist_fte"], lang, 1) in html
+    # each service's unit cost as in the library's table
+    for value in uc.loc[uc["municipality_code"] == code, "unit_cost_eur"].dropna():
+        assert ct.format_number(value, lang, 2) in html
+    # language of the text
+    heading = ct.label("section.services", lang)
+    assert heading.replace("'", "&#x27;") in html or heading in html
+
+
+@pytest.mark.parametrize("lang", ["lv", "en"])
+def test_reports_have_no_code_no_errors_and_state_provenance(batch, demo, lang):
+    out, _ = batch
+    for code in CODES:
+        html = _html(out, lang, code)
+        assert "Traceback" not in html and "application/vnd.jupyter.stderr" not in html
+        assert "jp-InputArea" not in html and "import costing" not in html
+        assert "rd.report_inputs" not in html
+        check_self_contained(html)
+        assert not re.search(r"<img[^>]+src=\"(?!data:)", html)
+        assert not re.search(r"<script[^>]+src=", html)
+        ct.assert_no_worker_ids(html)
+        assert demo.content_hash() in html and ct.__version__ in html
+        assert f'lang="{lang}"' in html
+        nb = json.loads((out / lang / "notebooks" / f"{code}.ipynb").read_text())
+        outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+        assert not [o for o in outputs if o["output_type"] == "error"]
+        assert not [o for o in outputs if o.get("name") == "stderr"]
+        params = nb["metadata"]["papermill"]["parameters"]
+        assert params["municipality"] == code and params["lang"] == lang
+        assert any("injected-parameters" in c["metadata"].get("tags", []) for c in nb["cells"])
+
+
+@pytest.mark.parametrize("lang", ["lv", "en"])
+def test_illustrative_notice_in_reports_and_index(batch, demo, lang):
+    out, _ = batch
+    assert demo.is_illustrative
+    notice = ct.label("notice.illustrative", lang)
+    start = {"lv": "Ilustratīvi dati", "en": "Illustrative data"}[lang]
+    assert notice.startswith(start)
+    index = (out / lang / "index.html").read_text(encoding="utf-8")
+    assert start in index
+    for code in CODES:
+        html = _html(out, lang, code)
+        assert start in html
+        # at the top: before the first section heading
+        assert html.index(start) < html.index(ct.label("section.glance", lang).split("'")[0])
+        assert f'href="{code}.html"' in index
+
+
+def test_latvian_number_format_in_latvian_report(batch, demo):
+    out, _ = batch
+    pop = rd.population_total(demo, YEAR)["LV0001000"]
+    assert pop > 1000
+    lv, en = _html(out, "lv", "LV0001000"), _html(out, "en", "LV0001000")
+    assert ct.format_number(pop, "lv") in lv and "\u00a0" in ct.format_number(pop, "lv")
+    assert ct.format_number(pop, "en") in en and "," in ct.format_number(pop, "en")
+
+
+def _broken_template(tmp_path, victim):
+    nb = nbformat.read(TEMPLATE, as_version=4)
+    i = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    nb.cells.insert(i + 2, nbformat.v4.new_code_cell(
+        f"if municipality == {victim!r}:\n    raise RuntimeError('injected failure for test')"))
+    path = tmp_path / "broken.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_one_broken_municipality_does_not_stop_the_batch(tmp_path, batch, capsys):
+    out_ok, _ = batch
+    out = tmp_path / "out"
+    (out / "_shared").mkdir(parents=True)
+    for f in (out_ok / "_shared").glob("*.pkl"):  # reuse the shared results: same dataset/year
+        os.link(f, out / "_shared" / f.name)
+    victim, other = CODES
+    rc = main(["reports", "--municipality", victim, other, "--lang", "en", "--out", str(out),
+               "--workers", "2", "--no-progress", "--template",
+               str(_broken_template(tmp_path, victim))])
+    summary = capsys.readouterr().out
+    assert rc != 0
+    assert f"FAILED {victim}" in summary and "injected failure for test" in summary
+    assert (out / "en" / f"{other}.html").exists()
+    assert not (out / "en" / f"{victim}.html").exists()
+    record = nbformat.read(out / "en" / "notebooks" / f"{victim}.ipynb", as_version=4)
+    errors = [o for c in record.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]
+    assert errors and errors[0].evalue == "injected failure for test"
+    index = (out / "en" / "index.html").read_text(encoding="utf-8")
+    assert "report failed" in index and f'href="{other}.html"' in index
+
+
+@pytest.mark.parametrize("bad", ["../LV0001000", "LV00010001", "lv0001000", "LV0001000.html",
+                                 "LV0001000/x", "LV0001000\n", "LV9999999", ""])
+def test_bad_code_is_refused_before_anything_runs(tmp_path, bad, capsys):
+    out = tmp_path / "out"
+    rc = main(["reports", "--municipality", bad, "--out", str(out), "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "refused municipality code" in err and repr(bad) in err
+    assert not out.exists() or not list(out.rglob("*.html"))
+
+
+def test_validate_codes(demo):
+    assert validate_codes(["LV0001000", "LV0001000"], demo) == ["LV0001000"]
+    assert validate_codes(None, demo) == demo.municipality_codes
+    with pytest.raises(ct.InputError, match="LV' \\+ 7 digits"):
+        validate_codes(["LV1"], demo)
+
+
+def test_atomic_write_replaces_whole_file(tmp_path):
+    p = tmp_path / "a" / "x.html"
+    atomic_write(p, "first")
+    atomic_write(p, "second")
+    assert p.read_text() == "second"
+    assert [f.name for f in p.parent.iterdir()] == ["x.html"]
+
+
+def test_self_contained_check_catches_remote_resources():
+    check_self_contained('<img src="data:image/png;base64,AAAA">')
+    for bad in ('<img src="http://x/y.png">', '<img alt="" src="y.png">',
+                '<script src="https://cdn/x.js"></script>', '<link href="//cdn/x.css">'):
+        with pytest.raises(ValueError, match="not self-contained"):
+            check_self_contained(bad)
+
+
+def test_shared_results_are_reused_and_checked(tmp_path, demo, batch):
+    out, _ = batch
+    path = next((out / "_shared").glob("*.pkl"))
+    mtime = path.stat().st_mtime_ns
+    again = rd.ensure_shared(demo, YEAR, "default", out / "_shared")
+    assert again == path and path.stat().st_mtime_ns == mtime
+    with pytest.raises(ct.InputError, match="year"):
+        rd.load_shared(path, YEAR - 1, "default")
+    sh = rd.load_shared(path, YEAR, "default")
+    assert sh.dataset_hash == demo.content_hash()
+
+
+def test_template_parameters_are_annotated_primitives():
+    nb = nbformat.read(TEMPLATE, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    names = re.findall(r"^(\w+): (str|int) = ", cell.source, flags=re.M)
+    assert dict(names) == {"municipality": "str", "year": "int", "lang": "str",
+                           "dataset": "str", "peer_rule": "str", "shared": "str"}
+    assert len(cell.source.strip().splitlines()) == 6  # nothing else in the cell
+
+
+def test_index_lists_every_municipality(batch, demo):
+    out, _ = batch
+    index = (out / "lv" / "index.html").read_text(encoding="utf-8")
+    for code in CODES:
+        assert code in index
+    check_self_contained(index)
+    assert Path(out / "index.html").read_text(encoding="utf-8").count("index.html") == 2
