@@ -81,3 +81,5 @@ from .need import DEFAULT_NEED_WEIGHTS, need_adjusted_spending, need_index
 from .peers import DEFAULT_BANDS, peer_groups, peer_stats, structure
 
 # --- reports (labels.py, reports.py)
+from .labels import format_eur, format_number, format_percent, label, labels_table
+from .reports import BatchResult, run_reports, validate_codes
