@@ -114,3 +114,12 @@ def test_capital_charges_empty_year():
     out = ct.capital_charges(small_dataset(), 1990)
     assert list(out.columns) == ["year", "cost_centre_id", "capital_eur"] and out.empty
     assert isinstance(out, pd.DataFrame)
+
+
+@pytest.mark.parametrize("module", ["capital", "allocation", "staffcost", "prices"])
+def test_docstring_examples_of_the_costing_method_modules(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"costing.{module}"))
+    assert result.attempted > 0 and result.failed == 0

@@ -98,7 +98,7 @@ def working_hours(
     Examples
     --------
     >>> working_hours(40, 20, 9, 5, 3)
-    1712.0
+    1784.0
     """
     weekly_hours = _nonneg("weekly_hours", weekly_hours)
     if not 0 < days_per_week <= 7:
@@ -232,7 +232,7 @@ def staff_unit_cost(
     >>> r = staff_unit_cost(12_000, on_cost_rate=0.2359, overhead_rate=0.25,
     ...                     overhead_base="salary", annual_hours=1_600)
     >>> round(r.total, 2), round(r.per_hour, 4)
-    (17830.8, 11.1443)
+    (17830.8, 11.1442)
     """
     a = _nonneg("salary", salary)
     b = _pick(on_cost_rate, on_costs, a, "on_cost_rate", "on_costs")
