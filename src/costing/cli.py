@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import DataValidationError
+from .schema import DATASET_TABLES, REQUIRED_TABLES
 
 _WIDTH = {"row": 6, "column": 22, "rule": 26, "value": 24}
 
@@ -94,6 +95,9 @@ def _load_or_report(path: str, args) -> object | None:
         return load_dataset(path)
     except DataValidationError as e:
         errs = e.errors
+        if len(errs) == 1 and errs.loc[0, "rule"] in ("path_not_found", "not_a_dataset"):
+            print(f"costing: {errs.loc[0, 'message']}")
+            return None
         print(f"{path}: NOT VALID — {len(errs)} problem{'s' if len(errs) != 1 else ''} "
               f"in {errs['file'].replace('', '(dataset)').nunique()} file(s).")
         print(format_problems(errs, None if getattr(args, "all", False) else args.max))
@@ -132,9 +136,12 @@ def cmd_demo(args) -> int:
     except ImportError as e:
         print(f"The demo generator is not available: {e}", file=sys.stderr)
         return 2
-    out = write_demo(Path(args.out)) if args.seed is None else write_demo(Path(args.out), args.seed)
+    if args.seed is None:
+        write_demo(Path(args.out))
+    else:
+        write_demo(Path(args.out), args.seed)
     args.max = 100
-    ds = _load_or_report(str(out or args.out), args)
+    ds = _load_or_report(args.out, args)
     if ds is None:
         return 1
     print(format_summary(ds))
@@ -143,13 +150,19 @@ def cmd_demo(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="costing", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="costing", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Full and unit costs of municipal social services: datasets, validation "
+        "and reports.", epilog=__doc__.split("Examples\n--------\n", 1)[1])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("validate", help="check a dataset and list every problem",
                        description="Check a dataset (folder of CSV files or .sqlite file) against "
                        "docs/data-model.md. Lists every problem with file, line, column, rule "
-                       "and value; exit status 1 if there is any, 0 if the dataset is valid.")
+                       "and value; exit status 1 if there is any, 0 if the dataset is valid.",
+                       epilog=f"Required tables: {', '.join(REQUIRED_TABLES)}. Optional: "
+                       f"{', '.join(t for t in DATASET_TABLES if t not in REQUIRED_TABLES)}; "
+                       "a table that is given must have all its columns. Files must be UTF-8 "
+                       "CSV with commas, dates YYYY-MM-DD, decimal point '.'.")
     p.add_argument("path", help="dataset folder or .sqlite file")
     p.add_argument("--max", type=int, default=100, help="problems to print (default 100)")
     p.add_argument("--all", action="store_true", help="print every problem")

@@ -19,6 +19,7 @@ Keys: ``duplicate_key``, ``foreign_key``. Cross-table: see :mod:`costing.validat
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping
 
@@ -177,8 +178,10 @@ def convert_table(raw: pd.DataFrame, schema: TableSchema, p: Problems) -> pd.Dat
               rows=[1], values=c)
     for c in dict.fromkeys(cols):
         if c not in schema.column_names:
+            near = difflib.get_close_matches(str(c).lower(), schema.column_names, n=1)
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
             p.add(t, c, "extra_column",
-                  f"unexpected column '{c}'; the columns of {t} are: "
+                  f"unexpected column '{c}'{hint}; the columns of {t} are: "
                   + ", ".join(schema.column_names), rows=[1], values=c)
     missing = [c for c in schema.column_names if c not in cols]
     for c in missing:

@@ -1,0 +1,148 @@
+"""The costing command line: validate, db build, demo, help — readable output, no tracebacks."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+import costing as ct
+from costing.cli import build_parser, main
+
+
+def run(capsys, *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_valid_dataset_exits_0_with_a_summary(capsys, valid_dataset_dir):
+    code, out = run(capsys, "validate", str(valid_dataset_dir))
+    assert code == 0
+    assert "is valid" in out
+    assert "Municipalities: 2 (LV0026000 Cēsu novads, LV0054000 Valmieras novads)" in out
+    assert "Years: 2023, 2024" in out
+    assert "expenditure 89" in out
+    assert "Illustrative data" in out
+    # the printed total is the sum of expenditure.amount_eur for the year
+    ds = ct.load_dataset(valid_dataset_dir)
+    total_2023 = ds.expenditure.loc[ds.expenditure["year"] == 2023, "amount_eur"].sum()
+    assert f"2023 {total_2023:,.0f}" in out
+
+
+def test_broken_dataset_exits_1_and_names_file_line_column_rule_value(capsys,
+                                                                      valid_dataset_dir):
+    path = valid_dataset_dir / "workers.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace(",1.0,", ",1.2,")  # line 2
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out = run(capsys, "validate", str(valid_dataset_dir))
+    assert code == 1
+    assert "NOT VALID" in out and "Traceback" not in out
+    assert "workers.csv: 1 problem" in out
+    row = next(ln for ln in out.splitlines() if "above_maximum" in ln)
+    assert row.split()[:4] == ["2", "fte", "above_maximum", "1.2"]
+    assert "fte must be ≤ 1, found 1.2" in row
+
+
+@pytest.mark.parametrize("breakage", ["missing", "cp1257", "utf16", "empty", "extra_column",
+                                      "text_in_number", "not_sqlite"])
+def test_bad_input_never_gives_a_traceback(capsys, valid_dataset_dir, tmp_path, breakage):
+    target = valid_dataset_dir
+    if breakage == "missing":
+        target = tmp_path / "does-not-exist"
+    elif breakage == "cp1257":
+        p = valid_dataset_dir / "municipalities.csv"
+        p.write_bytes(p.read_text(encoding="utf-8").encode("cp1257"))
+    elif breakage == "utf16":
+        p = valid_dataset_dir / "outputs.csv"
+        p.write_bytes(p.read_text(encoding="utf-8").encode("utf-16"))
+    elif breakage == "empty":
+        (valid_dataset_dir / "expenditure.csv").write_text("")
+    elif breakage == "extra_column":
+        p = valid_dataset_dir / "tariffs.csv"
+        p.write_text(p.read_text(encoding="utf-8").replace("revenue_eur", "revenue_eur,x"))
+    elif breakage == "text_in_number":
+        p = valid_dataset_dir / "outputs.csv"
+        p.write_text(p.read_text(encoding="utf-8").replace(",13500,", ",lots,"))
+    elif breakage == "not_sqlite":
+        target = tmp_path / "x.sqlite"
+        target.write_text("hello")
+    code, out = run(capsys, "validate", str(target))
+    assert code == 1
+    assert "Traceback" not in out
+    expected = {"missing": "does not exist", "cp1257": "not UTF-8: byte 0xE7 on line 2",
+                "utf16": "UTF-16", "empty": "the file is empty", "extra_column": "unexpected "
+                "column 'x'", "text_in_number": "found 'lots'", "not_sqlite": "SQLite"}
+    assert expected[breakage] in out
+
+
+def test_the_same_in_a_real_process(valid_dataset_dir):
+    (valid_dataset_dir / "outputs.csv").unlink()
+    res = subprocess.run([sys.executable, "-m", "costing.cli", "validate",
+                          str(valid_dataset_dir)], capture_output=True, text=True, check=False)
+    assert res.returncode == 1
+    assert "required table outputs.csv is missing" in res.stdout
+    assert "Traceback" not in res.stderr
+
+
+def test_errors_csv_holds_every_problem(capsys, valid_dataset_dir, tmp_path):
+    p = valid_dataset_dir / "expenditure.csv"
+    lines = p.read_text(encoding="utf-8").splitlines()
+    p.write_text("\n".join([lines[0]] + [ln.rsplit(",", 1)[0] + ",x" for ln in lines[1:]]) + "\n")
+    target = tmp_path / "problems.csv"
+    code, out = run(capsys, "validate", str(valid_dataset_dir), "--max", "5", "--errors-csv",
+                    str(target))
+    assert code == 1
+    assert "84 more not shown" in out  # 89 bad rows, 5 shown
+    errs = pd.read_csv(target, dtype=str)
+    assert len(errs) == 89 and set(errs["rule"]) == {"not_a_number"}
+
+
+def test_db_build_writes_a_database_equal_to_the_folder(capsys, valid_dataset_dir, tmp_path):
+    target = tmp_path / "out" / "mini.sqlite"
+    code, out = run(capsys, "db", "build", str(valid_dataset_dir), "--db", str(target))
+    assert code == 0 and "Wrote" in out and target.exists()
+    assert ct.load_dataset(target).content_hash() == \
+        ct.load_dataset(valid_dataset_dir).content_hash()
+    code, out = run(capsys, "validate", str(target))
+    assert code == 0 and "is valid" in out
+
+
+def test_db_build_of_an_invalid_dataset_writes_nothing(capsys, valid_dataset_dir, tmp_path):
+    (valid_dataset_dir / "cost_centres.csv").unlink()
+    target = tmp_path / "never.sqlite"
+    code, out = run(capsys, "db", "build", str(valid_dataset_dir), "--db", str(target))
+    assert code == 1 and "Nothing written" in out and not target.exists()
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["validate", "--help"], ["db", "build", "--help"],
+                                  ["demo", "--help"]])
+def test_help(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 0
+    assert "usage: costing" in capsys.readouterr().out
+
+
+def test_reports_hook():
+    has_reports = importlib.util.find_spec("costing.reports") is not None
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert {"validate", "db", "demo"} <= set(sub.choices)
+    if has_reports and hasattr(importlib.import_module("costing.reports"), "add_parser"):
+        assert "reports" in sub.choices
+
+
+@pytest.mark.skipif(importlib.util.find_spec("costing.demo") is None,
+                    reason="demo generator not there yet")
+def test_demo_command_writes_a_valid_dataset(capsys, tmp_path):
+    code, out = run(capsys, "demo", "--out", str(tmp_path / "demo"), "--seed", "7")
+    assert code == 0, out
+    assert "is valid" in out and "Illustrative data" in out
+    assert ct.load_dataset(tmp_path / "demo").is_illustrative
+
+
