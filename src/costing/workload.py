@@ -184,7 +184,14 @@ def worker_activity_minutes(
             raise InputError("time_use: empty worker_id or grouping value")
         key = key * len(labels) + codes
     key = key * len(years) + year_idx_of_day[days - d0]
-    unit, ukeys = pd.factorize(key)
+    n_keys = int(key.max()) + 1
+    if n_keys <= _DENSE_LIMIT:  # few possible keys: index them directly instead of hashing
+        ukeys = np.flatnonzero(np.bincount(key, minlength=n_keys))
+        remap = np.zeros(n_keys, dtype=np.int64)
+        remap[ukeys] = np.arange(len(ukeys))
+        unit = remap[key]
+    else:
+        unit, ukeys = pd.factorize(key)
     n_units, n_acts = len(ukeys), len(acts)
     mat = np.bincount(unit * n_acts + act, weights=minutes, minlength=n_units * n_acts)
     unit = unit.astype(np.int64)
