@@ -27,8 +27,17 @@ def test_committed_notebook_is_executed_small_and_clean(nb):
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.execution_count for c in code), "commit the notebook executed"
     assert not [o for c in code for o in c.outputs if o.output_type == "error"]
-    assert any("NBVAL_CHECK_OUTPUT" in c.source for c in code)
+    assert sum("NBVAL_CHECK_OUTPUT" in c.source for c in code) >= 4
     assert any("image/png" in o.get("data", {}) for c in code for o in c.outputs)
+    assert "illustrative data" in "".join(c.source for c in nb.cells).lower()
+
+
+def test_notebook_calls_the_library_for_the_method(nb):
+    src = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    for call in ("ct.workload_summary", "ct.staffing_norm", "ct.weighted_caseload",
+                 "ct.staff_need", "ct.activity_costs", "ct.cost_per_case",
+                 "ct.assert_no_worker_ids", "ct.assert_suppressed"):
+        assert call in src
 
 
 def test_no_worker_ids_in_the_notebook(nb):
