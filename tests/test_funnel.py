@@ -84,3 +84,24 @@ def test_plot_and_errors():
         funnel_limits(0.1, [0])
     with pytest.raises(ct.InputError, match="level"):
         funnel_limits(0.1, [10], levels=(95,))
+
+
+def test_overdispersion_hand_example():
+    from costing.funnel import overdispersion
+
+    # no winsorising: (4 + 1 + 0 + 1 + 4) / 5 = 2
+    assert overdispersion([-2.0, -1, 0, 1, 2], winsor=0.0) == pytest.approx(2.0)
+    # 20 % winsorising: quantiles -1.2 and 1.2 -> (1.44 + 1 + 0 + 1 + 1.44) / 5 = 0.976
+    assert overdispersion([-2.0, -1, 0, 1, 2], winsor=0.2) == pytest.approx(0.976)
+    # phi = 4 doubles the half-width of the normal limits
+    a = funnel_limits(0.1, [100], kind="binomial")
+    b = funnel_limits(0.1, [100], kind="binomial", phi=4.0)
+    assert (b["upper_95"] - 0.1).iloc[0] == pytest.approx(2 * (a["upper_95"] - 0.1).iloc[0])
+    # with the limits widened, unit 3 of the earlier example (z = 4.74) falls inside 99.8 %:
+    # sqrt(phi) * 3.090232 > 4.7434 needs phi > 2.356
+    pos = funnel_position([10, 50, 70], [1000, 2000, 2000], target=0.02, phi=2.5)
+    assert pos.loc[2, "band"] == "above_95" and pos.loc[2, "z"] == pytest.approx(4.7434, abs=1e-4)
+    est = funnel_position([10, 50, 70], [1000, 2000, 2000], target=0.02, phi="estimate")
+    assert est["phi"].iloc[0] >= 1.0
+    with pytest.raises(ct.InputError, match="phi"):
+        funnel_limits(0.1, [100], phi=2.0, method="exact")

@@ -160,9 +160,13 @@ def _solve_all(x, y, vrs, orientation, slacks, engine):
         for o in range(n):
             tcol, rhs = _unit_lp(a, x, y, o, vrs, orientation)
             tb = (t_star[o], t_star[o])
-            sol = p2.solve(tcol, rhs, tb) if use_highs else _linprog(a, tcol, rhs, cost2, tb)
-            if sol is not None:
-                sols[o] = sol
+            sol = p2.solve(tcol, rhs, tb) if use_highs else None
+            if sol is None:  # retry with a fresh model; phase 1 guarantees feasibility
+                sol = _linprog(a, tcol, rhs, cost2, tb)
+            if sol is None:
+                raise InputError(f"dea: the slack LP (second phase) of unit number {o} failed; "
+                                 "rescale the data or call dea(..., slacks=False)")
+            sols[o] = sol
     return t_star, sols
 
 

@@ -1,6 +1,6 @@
 """Funnel plots: control limits for rates and proportions by population size (Spiegelhalter 2005).
 
-Method: ``methodology/08_benchmarking.md``, formulas (8.30)-(8.33).
+Method: ``methodology/08_benchmarking.md``, formulas (8.30)-(8.34).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def funnel_limits(
     levels: Sequence[float] = (0.95, 0.998),
     method: Literal["normal", "exact"] = "normal",
     per: float = 1.0,
+    phi: float = 1.0,
 ) -> pd.DataFrame:
     """Lower and upper control limits of a rate or proportion at each denominator ``n``.
 
@@ -69,6 +70,9 @@ def funnel_limits(
         Normal approximation or interpolated exact quantiles.
     per : float
         Multiplier of the reported rates (1,000 for "per 1,000 inhabitants").
+    phi : float
+        Over-dispersion factor (8.34), >= 1 widens the normal limits by sqrt(phi); see
+        :func:`overdispersion`.
 
     Returns
     -------
@@ -91,12 +95,16 @@ def funnel_limits(
     if method not in ("normal", "exact"):
         raise InputError(f"funnel_limits: method must be 'normal' or 'exact', got {method!r}")
     _check_level(levels)
+    if not np.isfinite(phi) or phi <= 0:
+        raise InputError(f"funnel_limits: phi must be a number > 0, got {phi!r}")
+    if phi != 1.0 and method == "exact":
+        raise InputError("funnel_limits: over-dispersion (phi != 1) needs method='normal'")
     out = pd.DataFrame({"n": n, "target": target * per})
     var = target * (1 - target) if kind == "binomial" else target
     for lv in levels:
         if method == "normal":
             z = stats.norm.ppf(0.5 + lv / 2)
-            half = z * np.sqrt(var / n)
+            half = z * np.sqrt(phi * var / n)
             lo, hi = target - half, target + half
         else:
             lo = _exact(target, n, (1 - lv) / 2, kind)
@@ -117,6 +125,7 @@ def funnel_position(
     target: float | None = None,
     kind: Kind = "poisson",
     levels: Sequence[float] = (0.95, 0.998),
+    phi: float | Literal["estimate"] = 1.0,
 ) -> pd.DataFrame:
     """Where each unit falls on the funnel: rate, z-score and the band it lies in.
 
@@ -133,28 +142,68 @@ def funnel_position(
         Target rate; default the pooled rate.
     kind, levels
         As in :func:`funnel_limits`.
+    phi : float or "estimate"
+        Over-dispersion factor of the limits; ``"estimate"`` uses :func:`overdispersion` of the
+        z-scores (never below 1).
 
     Returns
     -------
     pandas.DataFrame
-        ``events``, ``n``, ``rate``, ``target``, ``z``, ``band``: ``"inside"``, or
-        ``"above_<level>"`` / ``"below_<level>"`` for the widest limits crossed.
+        ``events``, ``n``, ``rate``, ``target``, ``z`` (unadjusted), ``phi``, ``band``:
+        ``"inside"``, or ``"above_<level>"`` / ``"below_<level>"`` for the widest limits crossed.
     """
     y = np.atleast_1d(np.asarray(events, dtype=float))
     n = np.atleast_1d(np.asarray(n, dtype=float))
     if y.shape != n.shape or (y < 0).any() or not np.isfinite(y).all():
         raise InputError("funnel_position: events must be finite numbers >= 0, one per n")
     t = float(y.sum() / n.sum()) if target is None else float(target)
-    lim = funnel_limits(t, n, kind=kind, levels=levels)
     var = t * (1 - t) if kind == "binomial" else t
     rate = y / n
     z = (rate - t) / np.sqrt(var / n) if var > 0 else np.zeros_like(rate)
+    if isinstance(phi, str):
+        if phi != "estimate":
+            raise InputError(f"funnel_position: phi must be a number or 'estimate', got {phi!r}")
+        phi = max(overdispersion(z), 1.0)
+    lim = funnel_limits(t, n, kind=kind, levels=levels, phi=float(phi))
     band = np.full(len(y), "inside", dtype=object)
     for lv in sorted(levels):
         name = _level_name(lv)
         band = np.where(rate > lim[f"upper_{name}"], f"above_{name}", band)
         band = np.where(rate < lim[f"lower_{name}"], f"below_{name}", band)
-    return pd.DataFrame({"events": y, "n": n, "rate": rate, "target": t, "z": z, "band": band})
+    return pd.DataFrame({"events": y, "n": n, "rate": rate, "target": t, "z": z,
+                         "phi": float(phi), "band": band})
+
+
+def overdispersion(z, winsor: float = 0.1) -> float:
+    """Multiplicative over-dispersion factor of funnel-plot z-scores, Spiegelhalter (2005).
+
+    Implements formula (8.34): phi = mean(z_w^2), with z_w the z-scores winsorised at the
+    ``winsor`` and ``1 - winsor`` quantiles so that a few outliers do not inflate it. Under the
+    binomial/Poisson model phi is about 1; n*phi ~ chi-squared(n) tests that.
+
+    Parameters
+    ----------
+    z : array_like
+        z-scores (8.33) of the units [-].
+    winsor : float
+        Share winsorised in each tail, 0 <= winsor < 0.5.
+
+    Returns
+    -------
+    float
+        phi [-].
+
+    Examples
+    --------
+    >>> overdispersion([-1.0, 1.0, -1.0, 1.0], winsor=0.0)
+    1.0
+    """
+    z = np.asarray(z, dtype=float)
+    z = z[np.isfinite(z)]
+    if len(z) < 2 or not 0 <= winsor < 0.5:
+        raise InputError("overdispersion: needs at least two finite z-scores and 0 <= winsor < 0.5")
+    lo, hi = np.quantile(z, [winsor, 1 - winsor])
+    return float(np.mean(np.clip(z, lo, hi) ** 2))
 
 
 def plot_funnel(
@@ -171,6 +220,7 @@ def plot_funnel(
     ax=None,
     xlabel: str | None = None,
     ylabel: str | None = None,
+    phi: float | Literal["estimate"] = 1.0,
 ):
     """Funnel plot of ``events / n`` against ``n`` with control limits, one unit highlighted.
 
@@ -190,6 +240,8 @@ def plot_funnel(
         Axes to draw on; a new figure is made if omitted.
     xlabel, ylabel : str, optional
         Axis labels (pass the Latvian/English text from the labels table).
+    phi : float or "estimate"
+        Over-dispersion factor of the limits (8.34), as in :func:`funnel_position`.
 
     Returns
     -------
@@ -200,13 +252,14 @@ def plot_funnel(
     for c in (events, n, label):
         if c not in data.columns:
             raise InputError(f"plot_funnel: data lacks column {c!r}")
-    pos = funnel_position(data[events], data[n], target=target, kind=kind, levels=levels)
+    pos = funnel_position(data[events], data[n], target=target, kind=kind, levels=levels, phi=phi)
     t = pos["target"].iloc[0]
+    phi = float(pos["phi"].iloc[0])
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.5))
     lo_n = max(float(pos["n"].min()) * 0.8, 1.0)
     grid = np.geomspace(lo_n, float(pos["n"].max()) * 1.2, 200)
-    lim = funnel_limits(t, grid, kind=kind, levels=levels, per=per)
+    lim = funnel_limits(t, grid, kind=kind, levels=levels, per=per, phi=phi)
     styles = ["--", ":", "-."]
     for i, lv in enumerate(sorted(levels)):
         name = _level_name(lv)
