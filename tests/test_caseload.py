@@ -141,9 +141,9 @@ class _DS:
 
 
 def _norm_dataset() -> _DS:
-    centres = pd.DataFrame({"cost_centre_id": ["A-SW", "A-LTC", "B-SW", "C-SW"],
+    centres = pd.DataFrame({"cost_centre_id": ["A-SW", "A-LTC", "B-SW", "C-SW", "D-SW"],
                             "municipality_code": ["LV0001000", "LV0001000", "LV0002000",
-                                                  "LV0003000"]})
+                                                  "LV0003000", "LV0004000"]})
     staff = pd.DataFrame({"year": 2024,
                           "cost_centre_id": ["A-SW", "A-LTC", "A-LTC", "B-SW", "B-SW"],
                           "job_code": ["SOCIAL_WORKER", "SOCIAL_CARER", "CARER",
@@ -152,8 +152,10 @@ def _norm_dataset() -> _DS:
     pop = pd.DataFrame({"atvk_code": ["LV0001000"] * 2 + ["LV0002000", "LV0003000"],
                         "year": 2024, "age_group": ["0-17", "18-64", "18-64", "18-64"],
                         "population": [2_000, 8_000, 12_000, 5_000]})
-    munis = pd.DataFrame({"atvk_code": ["LV0001000", "LV0002000", "LV0003000"],
-                          "name": ["A novads", "B novads", "C novads"]})
+    munis = pd.DataFrame({"atvk_code": ["LV0001000", "LV0002000", "LV0003000", "LV0004000"],
+                          "name": ["A novads", "B novads", "C novads", "D (merged into A)"],
+                          "valid_from": pd.to_datetime(["2021-07-01"] * 4),
+                          "valid_to": pd.to_datetime([None, None, None, "2021-06-30"])})
     return _DS(staff=staff, cost_centres=centres, population=pop, municipalities=munis,
                jobs=ct.reference_table("jobs"))
 
@@ -174,6 +176,8 @@ def test_staffing_norm_hand_example():
     c = out.loc["LV0003000"]
     assert not c["staff_reported"] and np.isnan(c["specialist_fte"]) and pd.isna(c["meets_norm"])
     assert c["required_fte"] == pytest.approx(5.0)
+    # D no longer existed in 2024 (merged): not listed, and its missing population is no error
+    assert "LV0004000" not in out.index
     # a stricter norm of 1.5 per 1,000 doubles nothing but the requirement: 15 FTE for A
     strict = ct.staffing_norm(_norm_dataset(), 2024, per_1000=1.5).set_index("municipality_code")
     assert strict.loc["LV0001000", "required_fte"] == pytest.approx(15.0)

@@ -70,7 +70,8 @@ def staffing_norm(dataset: Any, year: int, per_1000: float = 1.0) -> pd.DataFram
     Returns
     -------
     pandas.DataFrame
-        One row per municipality with cost centres in the dataset: ``municipality_code, name,
+        One row per municipality with cost centres in the dataset that existed in ``year``
+        (``municipalities.valid_from``/``valid_to``): ``municipality_code, name,
         year, population`` [persons], ``staff_reported`` (bool: the municipality reported staff
         that year), ``specialist_fte`` [FTE], ``fte_per_1000`` [FTE/1,000 inhabitants],
         ``required_fte`` [FTE], ``gap_fte`` [FTE] and ``meets_norm`` (bool). Figures of a
@@ -91,8 +92,13 @@ def staffing_norm(dataset: Any, year: int, per_1000: float = 1.0) -> pd.DataFram
     pop = reference("population", dataset)
     pop = pop.loc[pd.to_numeric(pop["year"]).astype(int) == year]
     pop = pd.to_numeric(pop["population"]).groupby(pop["atvk_code"].astype(str)).sum()
-    munis = reference("municipalities", dataset).set_index("atvk_code")["name"]
-    codes = sorted(set(centres["municipality_code"].astype(str)))
+    ref = reference("municipalities", dataset)
+    munis = ref.set_index(ref["atvk_code"].astype(str))["name"]
+    start = pd.to_datetime(ref["valid_from"].astype(str), errors="coerce")
+    end = pd.to_datetime(ref["valid_to"].astype(str).replace({"": None}), errors="coerce")
+    existed = set(ref.loc[(start.isna() | (start.dt.year <= year))
+                          & (end.isna() | (end.dt.year >= year)), "atvk_code"].astype(str))
+    codes = sorted(set(centres["municipality_code"].astype(str)) & existed)
     missing = [c for c in codes if c not in pop.index]
     if missing:
         raise InputError(f"staffing_norm: the population table has no {year} figure for "
