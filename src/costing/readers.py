@@ -190,14 +190,23 @@ def frame_to_strings(df: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for c in df.columns:
         s = df[c]
+        missing = s.isna().to_numpy()
         if pd.api.types.is_datetime64_any_dtype(s):
-            txt = s.dt.strftime("%Y-%m-%d")
-        elif pd.api.types.is_bool_dtype(s):
-            txt = s.map({True: "true", False: "false"})
-        else:
-            txt = s.astype(object).map(lambda v: repr(v) if isinstance(v, float) else str(v))
-        out[c] = txt.where(s.notna(), "").astype(object)
-    return pd.DataFrame(out, index=df.index)
+            txt = s.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+        else:  # convert each distinct value once
+            codes, uniq = pd.factorize(s.to_numpy(dtype=object))
+            u = np.array([_text(v) for v in uniq] + [""], dtype=object)
+            txt = u[codes]  # code -1 (missing) picks the trailing ""
+        out[c] = np.where(missing, "", txt).astype(object)
+    return pd.DataFrame(out, index=df.index, columns=df.columns)
+
+
+def _text(v) -> str:
+    if isinstance(v, bool | np.bool_):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return float.__repr__(v)  # shortest text that reads back to the same float
+    return str(v)
 
 
 def read_sqlite(path: Path, p: Problems) -> tuple[dict, dict, pd.DataFrame | None, dict]:
