@@ -82,8 +82,10 @@ def test_reports_have_no_code_no_errors_and_state_provenance(batch, demo, lang):
     out, _ = batch
     for code in CODES:
         html = _html(out, lang, code)
-        assert "Traceback" not in html and "application/vnd.jupyter.stderr" not in html
-        assert "jp-InputArea" not in html and "import costing" not in html
+        assert "Traceback" not in html
+        assert "data-mime-type=\"application/vnd.jupyter.stderr\"" not in html
+        assert "class=\"jp-InputArea" not in html and "import costing" not in html
+        assert "class=\"jp-InputPrompt" not in html and "class=\"jp-OutputPrompt" not in html
         assert "rd.report_inputs" not in html
         check_self_contained(html)
         assert not re.search(r"<img[^>]+src=\"(?!data:)", html)

@@ -97,24 +97,11 @@ def _base(ds, year, peer_rule, done):
     return centre
 
 
-def _by_service(ds, done) -> pd.DataFrame:
-    """Spending, clients and target-group population per municipality × service."""
-    c = done["centre_quantities"]
-    mun = done["municipal_quantities"].set_index(["municipality_code", "year"])
-    g = (c.groupby(["municipality_code", "year", "service_code"], as_index=False)
-         [["full_cost_eur", "clients"]].sum())
-    target = ds.services.set_index("service_code")["target_group"].astype(str)
-    col = {t: ("population" if t == "all" else f"population_{t}") for t in target.unique()}
-    pops = [float(mun.at[(m, y), col[target[sv]]]) for m, y, sv in
-            zip(g["municipality_code"], g["year"], g["service_code"], strict=True)]
-    return g.assign(population=pops).rename(columns={"full_cost_eur": "spending_eur"})
-
-
 def _decomposition(ds, year, peer_rule, done):
-    from .decompose import decompose_spending
+    from .decompose import decompose_spending, service_spending
 
-    return decompose_spending(_by_service(ds, done), done["peer_groups"],
-                              by=("year", "service_code"))
+    data = service_spending(ds, year, base_year=year, unit_cost_table=done["unit_costs"])
+    return decompose_spending(data, done["peer_groups"], by=("year", "service_code"))
 
 
 def _need(ds, year, peer_rule, done):
