@@ -58,6 +58,9 @@ def test_default_weights_documented_mapping():
 
 
 def test_errors():
+    sp = pd.DataFrame({"municipality_code": ["M1", "M2"], "year": 2024, "spending_eur": 0.0})
+    with pytest.raises(ct.InputError, match="no spending in {'year': 2024}"):
+        need_adjusted_spending(sp, need_index(_pop(), W))
     with pytest.raises(ct.InputError, match="85\\+"):
         need_index(_pop(), {"85+": 1.0})
     with pytest.raises(ct.InputError, match="not all 0"):

@@ -136,6 +136,11 @@ def need_adjusted_spending(
     grp = d.groupby(list(by)) if by else None
     tot_s = grp["spending_eur"].transform("sum") if by else s.sum()
     tot_p = grp["population"].transform("sum") if by else d["population"].sum()
+    bad = np.broadcast_to(np.asarray(tot_s <= 0), (len(d),))
+    if bad.any():
+        cell = d.loc[bad, list(by)].iloc[0].to_dict() if by else "the data"
+        raise InputError(f"need_adjusted_spending: the network has no spending in {cell}; "
+                         "resource use is undefined")
     d["expected_spending_per_inhabitant_eur"] = tot_s / tot_p * d["need_index"]
     d["need_adjusted_spending_per_inhabitant_eur"] = (d["spending_per_inhabitant_eur"]
                                                      / d["need_index"])
