@@ -81,6 +81,11 @@ def test_bad_input_never_gives_a_traceback(capsys, valid_dataset_dir, tmp_path, 
     assert expected[breakage] in out
 
 
+def test_a_single_csv_file_gets_a_hint(capsys, valid_dataset_dir):
+    code, out = run(capsys, "validate", str(valid_dataset_dir / "outputs.csv"))
+    assert code == 1 and "pass the folder that holds it" in out
+
+
 def test_the_same_in_a_real_process(valid_dataset_dir):
     (valid_dataset_dir / "outputs.csv").unlink()
     res = subprocess.run([sys.executable, "-m", "costing.cli", "validate",

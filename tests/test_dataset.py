@@ -92,6 +92,20 @@ def test_blank_and_empty_spreadsheet_rows_are_ignored(valid_dataset_dir):
     assert len(ct.load_dataset(valid_dataset_dir).outputs) == 12
 
 
+def test_unnamed_empty_columns_from_spreadsheets_are_ignored(valid_dataset_dir):
+    path = valid_dataset_dir / "outputs.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(ln + ",," for ln in lines) + "\n", encoding="utf-8")
+    assert list(ct.load_dataset(valid_dataset_dir).outputs.columns) == list(
+        SCHEMAS["outputs"].column_names)
+    lines[2] += ",,oops"  # a value in an unnamed column is not dropped silently
+    path.write_text("\n".join(ln if i == 2 else ln + ",," for i, ln in enumerate(lines)) + "\n",
+                    encoding="utf-8")
+    with pytest.raises(ct.DataValidationError) as info:
+        ct.load_dataset(valid_dataset_dir)
+    assert info.value.errors.loc[0, "rule"] == "extra_column"
+
+
 def test_utf8_with_byte_order_mark_is_accepted(valid_dataset_dir):
     path = valid_dataset_dir / "municipalities.csv"
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())

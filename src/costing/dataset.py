@@ -165,8 +165,10 @@ def load_dataset(path: str | Path) -> Dataset:
     elif is_sqlite(path):
         raw, files, prov, meta = read_sqlite(path, p)
     else:
+        hint = (f"; to check {path.name}, pass the folder that holds it ({path.parent})"
+                if path.suffix.lower() == ".csv" else "")
         raise _error("not_a_dataset", f"{path} is neither a folder of CSV files nor a SQLite "
-                     "file (.sqlite)", str(path))
+                     f"file (.sqlite){hint}", str(path))
     return _build(raw, files, prov, meta, p, path=path)
 
 

@@ -117,6 +117,11 @@ def parse_csv(text: str, table: str, p: Problems) -> pd.DataFrame | None:
     keep = ~blank & ~wrong
     good = [r for r, k in zip(body, keep, strict=True) if k] if not keep.all() else body
     arr = np.array(good, dtype=object).reshape(len(good), len(header))
+    # unnamed columns without any value (spreadsheet left-overs, "a,b,,") hold nothing: drop them
+    unnamed_empty = [j for j, h in enumerate(header) if h == "" and (arr[:, j] == "").all()]
+    if unnamed_empty:
+        kept = [j for j in range(len(header)) if j not in unnamed_empty]
+        arr, header = arr[:, kept], [header[j] for j in kept]
     df = pd.DataFrame(arr, columns=header, index=pd.Index(lines[keep], dtype="int64"),
                       dtype=object)
     empty = (arr == "").all(axis=1) if arr.size else np.zeros(len(df), dtype=bool)
