@@ -90,6 +90,13 @@ def test_every_problem_is_reported_at_once(tmp_path):
     assert "2024-03-04..2024-03-08" in out.loc["outside_survey_period", "message"]
 
 
+def test_semicolon_csv_from_a_latvian_spreadsheet(tmp_path):
+    path = tmp_path / "lv.csv"
+    path.write_text("\ufeff" + HEADER.replace(",", ";")
+                    + "W1;2024-03-04;08:00;09:30;ADMIN;piezīme, ar komatu\n", encoding="utf-8")
+    assert ct.import_diary(path)["minutes"].tolist() == [90]
+
+
 def test_missing_column_and_missing_file(tmp_path):
     path = tmp_path / "short.csv"
     path.write_text("worker_id,date,start_time,activity_code\nW1,2024-03-04,08:00,ADMIN\n")

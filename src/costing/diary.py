@@ -142,7 +142,12 @@ def _read(path: Path, p: Problems) -> pd.DataFrame | None:
             body = [r[:width] + [""] * (width - len(r)) for r in rows[1:]]
             df = pd.DataFrame(body, columns=header, dtype=str)
         else:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            with path.open(encoding="utf-8-sig") as f:
+                header = f.readline()
+            # a spreadsheet with a Latvian locale saves CSV with semicolons
+            sep = ";" if header.count(";") > header.count(",") else ","
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                             sep=sep)
     except (OSError, ValueError, KeyError) as e:
         p.add(_TABLE, "", "unreadable", f"cannot read {path.name}: {e}")
         return None
