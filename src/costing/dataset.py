@@ -200,8 +200,24 @@ def dataset_from_frames(frames: Mapping[str, pd.DataFrame], metadata: dict | Non
     """Build and validate a dataset from DataFrames (tests, notebooks, what-if copies).
 
     The frames go through exactly the checks of :func:`load_dataset`; reference tables not
-    given are taken from the package. Problems point at 1-based positions + 1 (as if the frame
-    were a CSV file with a header line).
+    given are taken from the package. A problem's ``row`` is the row's position + 2, the line
+    it would have in a CSV file with a header line.
+
+    Parameters
+    ----------
+    frames : mapping of str to DataFrame
+        Tables by name (dataset and/or reference tables), with the data-model columns.
+    metadata : dict, optional
+        As ``metadata.json`` would give it.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    DataValidationError
+        As :func:`load_dataset`.
     """
     p = Problems()
     raw = {}

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import sqlite3
+from datetime import datetime
 from operator import methodcaller
 from pathlib import Path
 
@@ -211,6 +212,9 @@ def _text(v) -> str:
         return "true" if v else "false"
     if isinstance(v, float):
         return float.__repr__(v)  # shortest text that reads back to the same float
+    if isinstance(v, datetime):  # includes pandas Timestamps; a time of day stays visible
+        return v.strftime("%Y-%m-%d") if v == v.replace(hour=0, minute=0, second=0,
+                                                        microsecond=0) else v.isoformat()
     return str(v)
 
 
