@@ -38,6 +38,14 @@ def warm_up(modules: tuple[str, ...] = WARM_MODULES) -> None:
     for name in modules:
         with contextlib.suppress(Exception):
             importlib.import_module(name)
+    with contextlib.suppress(Exception):  # load fonts and the PNG writer before the first chart
+        import io
+
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(2, 1), layout="constrained")
+        fig.subplots().set_title("ā 1 234,5")
+        fig.savefig(io.BytesIO(), format="png")
 
 
 @dataclass

@@ -34,9 +34,18 @@ def _figure(height: float):
     return fig, fig.subplots()
 
 
+def _legend_below(fig, ax, n: int) -> None:
+    """Legend under the axes, inside the figure (constrained layout makes room for it)."""
+    handles, labels = ax.get_legend_handles_labels()
+    text = sum(len(t) for t in labels)
+    ncol = n if text <= 80 else max(1, (n + 1) // 2)  # long (Latvian) labels: two rows
+    fig.legend(handles, labels, loc="outside lower center", ncol=ncol, frameon=False,
+               fontsize=9)
+
+
 def _style(ax, lang: str, axis: str = "x") -> None:
     ax.spines[["top", "right"]].set_visible(False)
-    fmt = FuncFormatter(lambda v, _pos: format_number(v, lang, 0 if abs(v) >= 10 else 1))
+    fmt = FuncFormatter(lambda v, _pos: format_number(v, lang, 0 if abs(v) >= 10 or v == 0 else 1))
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
     ax.grid(axis=axis, color="#E3E7EC", linewidth=0.8)
     ax.set_axisbelow(True)
@@ -156,8 +165,7 @@ def peer_strips(table: pd.DataFrame, highlight: str, *, category: str, value: st
     ax.set_title(title, loc="left", fontsize=12)
     _style(ax, lang, "x")
     if municipality_label:
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18 if len(cats) < 4 else -0.1),
-                  ncol=3, frameon=False, fontsize=9)
+        _legend_below(fig, ax, 3)
     return fig
 
 
@@ -182,8 +190,7 @@ def stacked_bars(table: pd.DataFrame, *, parts: Sequence[str], part_names: Mappi
     ax.set_ylim(len(table) - 0.4, -0.6)
     ax.set_xlabel(xlabel)
     ax.set_title(title, loc="left", fontsize=12)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22 if len(table) < 4 else -0.12),
-              ncol=len(parts), frameon=False, fontsize=9)
+    _legend_below(fig, ax, len(parts))
     _style(ax, lang, "x")
     return fig
 

@@ -30,13 +30,16 @@ main { max-width: 980px; margin: 0 auto; padding: 24px 28px 48px; }
 .costing-notice { border-left: 6px solid #D98E04; background: #FFF6E0; padding: 10px 14px;
   margin: 10px 0; font-size: 1.02em; }
 .costing-subtitle { color: #4A5563; }
-table.costing-table { border-collapse: collapse; margin: 8px 0 14px; font-size: 0.93em;
-  width: auto; }
+.jp-RenderedHTMLCommon table.costing-table, table.costing-table { border-collapse: collapse;
+  margin: 8px 0 14px; font-size: 13px; table-layout: auto; width: auto; max-width: 100%; }
+.jp-RenderedHTMLCommon table.costing-table th, .jp-RenderedHTMLCommon table.costing-table td,
 table.costing-table th, table.costing-table td { border-bottom: 1px solid #D9DEE4;
-  padding: 5px 10px; text-align: left; vertical-align: top; }
-table.costing-table th { background: #F1F3F6; font-weight: 600; }
-table.costing-table td.num, table.costing-table th.num { text-align: right;
-  white-space: nowrap; }
+  padding: 4px 8px; text-align: left; vertical-align: top; line-height: 1.35; }
+.jp-RenderedHTMLCommon table.costing-table th, table.costing-table th { background: #F1F3F6;
+  font-weight: 600; vertical-align: bottom; }
+.jp-RenderedHTMLCommon table.costing-table td.num, .jp-RenderedHTMLCommon table.costing-table
+  th.num, table.costing-table td.num, table.costing-table th.num { text-align: right; }
+.jp-RenderedHTMLCommon table.costing-table td.num { white-space: nowrap; }
 table.costing-table tr.own td { font-weight: 700; color: #B5283E; }
 """
 

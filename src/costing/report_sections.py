@@ -56,11 +56,8 @@ def header(sh, code: str, lang: str) -> dict:
 _KEY_FIGURES = [  # column of key_figures, label, unit label, formatter
     ("population", "kf.population", "unit.persons", lambda v, lg: format_number(v, lg)),
     ("full_cost_eur", "kf.full_cost", "unit.eur", lambda v, lg: format_number(v, lg)),
-    ("full_cost_per_capita_eur", "kf.full_cost_per_capita", "unit.eur_per_capita",
-     lambda v, lg: format_number(v, lg, 2)),
-    ("fte_per_1000", "kf.specialists_per_1000", "unit.fte_per_1000",
-     lambda v, lg: format_number(v, lg, 2)),
-]
+    ("service_centres", "kf.services", "unit.count", lambda v, lg: format_number(v, lg)),
+]  # per-inhabitant figures follow in the indicator table (costing.peer_stats)
 
 
 def key_figures_table(sh, code: str, lang: str) -> pd.DataFrame | None:
@@ -281,9 +278,9 @@ GLANCE_INDICATORS = ("spend_per_inh", "net_cost_per_inh", "spend_elderly_per_inh
 def _fmt_indicator(value, unit: str, lang: str) -> str:
     if unit == "fraction":
         return format_percent(value, lang)
-    if unit.startswith("EUR"):
+    if unit.startswith(("EUR", "FTE")):
         return format_number(value, lang, 2)
-    return format_number(value, lang, 1 if "per 1000" in unit or "per FTE" in unit else 2)
+    return format_number(value, lang, 1)
 
 
 def _unit_key(unit: str) -> str:
@@ -440,3 +437,22 @@ def efficiency_figure(sh, code: str, lang: str):
                            title=_lab(sh, "position.efficiency_title", lang),
                            xlabel=_lab(sh, "position.efficiency_axis", lang), lang=lang,
                            decimals=2)
+
+
+def caseload_sentence(sh, code: str, lang: str) -> str:
+    """Weighted caseload per FTE against capacity (:func:`costing.weighted_caseload`), or why
+    it is not shown (no caseload data, or fewer than :data:`costing.MIN_WORKERS` workers)."""
+    c = sh.table("caseload")
+    rows = None if c is None else c.loc[c["municipality_code"] == code]
+    if rows is None or rows.empty:
+        return ""
+    r = rows.iloc[0]
+    if bool(r["suppressed"]):
+        return _lab(sh, "workload.caseload_suppressed", lang, n=MIN_WORKERS)
+    return _lab(sh, "workload.caseload", lang,
+                points=format_number(r["points_per_fte"], lang, 1),
+                capacity=format_number(float(r["capacity_points"]) / float(r["fte"]), lang)
+                if float(r["fte"]) > 0 else format_number(None, lang),
+                use=format_percent(r["utilisation"], lang),
+                status=label_or(sh, f"status.{r['status']}", lang, str(r["status"])),
+                workers=format_number(r["n_workers"], lang))
