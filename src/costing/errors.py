@@ -22,7 +22,8 @@ class DataValidationError(CostingError):
     ----------
     errors : pandas.DataFrame
         One row per problem with columns ``table, file, row, column, rule, value, message``.
-        ``row`` is the line number in the CSV file (header = line 1), empty for table-level problems.
+        ``row`` is the line number in the CSV file (header = line 1), empty for table-level
+        problems.
     """
 
     def __init__(self, errors: pd.DataFrame, source: str = ""):
