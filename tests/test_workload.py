@@ -106,7 +106,9 @@ def test_sparse_and_dense_day_counts_agree(monkeypatch):
     tu = pd.concat([_two_workers(), _two_workers().assign(date="2024-03-11"),
                     _two_workers().assign(date="2021-01-04")])
     dense = ct.workload_summary(tu, min_workers=1, n_boot=0)
-    monkeypatch.setattr(ct.workload, "_DENSE_LIMIT", 0)
+    monkeypatch.setattr(ct.workload, "_DENSE_LIMIT", 0)  # hash keys and (unit, week) pairs
+    pd.testing.assert_frame_equal(dense, ct.workload_summary(tu, min_workers=1, n_boot=0))
+    monkeypatch.setattr(ct.workload, "_CHUNK", 5)  # rows in chunks of 5
     pd.testing.assert_frame_equal(dense, ct.workload_summary(tu, min_workers=1, n_boot=0))
     # 3 weeks per worker (two in 2024, one in 2021): 21 h / 6 worker-weeks
     assert dense.loc[dense["activity_code"] == "ALL", "hours_per_worker_week"].iloc[0] == 3.5

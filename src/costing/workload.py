@@ -23,9 +23,11 @@ from .privacy import MIN_WORKERS, suppress_small_cells
 #: Pseudo activity codes of the summary rows that aggregate several activities.
 SUMMARY_CODES = ("CLIENT_FACING", "CLIENT_RELATED", "ALL")
 
-#: Largest units × days (or weeks) table counted densely (2**24 int64 = 128 MiB); beyond it
-#: distinct pairs are found by hashing.
+#: Largest key space or units × days table handled densely (flags, 16 MiB); beyond it keys and
+#: (unit, day) pairs are found by hashing.
 _DENSE_LIMIT = 2**24
+#: Diary rows processed at a time (bounds the size of temporaries).
+_CHUNK = 2**21
 
 _VALUE_COLS = ["worker_weeks", "hours", "share", "share_ci_low", "share_ci_high",
                "hours_per_worker_week"]
@@ -86,34 +88,68 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes, pd.Index(uniques)
 
 
+class _Days:
+    """Days since 1970-01-01 of a date column, produced slice by slice (datetime64, ISO text or
+    categorical of either), with the first and last day."""
+
+    def __init__(self, values: pd.Series):
+        if pd.api.types.is_datetime64_any_dtype(values):
+            self._dt = values.to_numpy()
+            if np.isnat(self._dt).any():
+                raise InputError("time_use: column 'date' has empty values")
+            self.first, self.last = (int(np.datetime64(x, "D").astype(np.int64))
+                                     for x in (self._dt.min(), self._dt.max()))
+            return
+        self._dt = None
+        self._codes, uniques = _codes(values)
+        if (self._codes < 0).any():
+            raise InputError("time_use: column 'date' has empty values")
+        parsed = pd.to_datetime(pd.Series(uniques.astype(str)), format="%Y-%m-%d",
+                                errors="coerce")
+        if parsed.isna().any():
+            bad = uniques[parsed.isna().to_numpy()][0]
+            raise InputError(f"time_use: column 'date' must hold ISO dates YYYY-MM-DD, got {bad!r}")
+        self._lut = parsed.to_numpy().astype("datetime64[D]").astype(np.int64)
+        used = self._lut[np.bincount(self._codes, minlength=len(self._lut)) > 0]
+        self.first, self.last = int(used.min()), int(used.max())
+
+    def __call__(self, sl: slice) -> np.ndarray:
+        if self._dt is not None:
+            return self._dt[sl].astype("datetime64[D]").view(np.int64)
+        return self._lut[self._codes[sl]]
+
+
 def _day_numbers(values: pd.Series) -> np.ndarray:
-    """Days since 1970-01-01 of a date column (datetime64, ISO text or categorical of either)."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values.to_numpy().astype("datetime64[D]").astype(np.int64)
-    codes, uniques = _codes(values)
-    parsed = pd.to_datetime(pd.Series(uniques.astype(str)), format="%Y-%m-%d", errors="coerce")
-    if parsed.isna().any():
-        bad = uniques[parsed.isna().to_numpy()][0]
-        raise InputError(f"time_use: column 'date' must hold ISO dates YYYY-MM-DD, got {bad!r}")
-    days = parsed.to_numpy().astype("datetime64[D]").astype(np.int64)
-    if (codes < 0).any():
-        raise InputError("time_use: column 'date' has empty values")
-    return days[codes]
+    """Days since 1970-01-01 of a whole date column."""
+    return _Days(values)(slice(None))
+
+
+class _Distinct:
+    """Count distinct values (codes 0..n_values-1) per unit, fed chunk by chunk: a dense table
+    of flags when units × values is small, else hashing of the (unit, value) pairs."""
+
+    def __init__(self, n_units: int, n_values: int):
+        self.n_units, self.n_values = n_units, n_values
+        self.dense = n_units * n_values <= _DENSE_LIMIT
+        self.seen = np.zeros(n_units * n_values, dtype=bool) if self.dense else []
+
+    def add(self, unit: np.ndarray, values: np.ndarray) -> None:
+        pair = unit.astype(np.int64) * self.n_values + values
+        if self.dense:
+            self.seen[pair] = True
+        else:
+            self.seen.append(pd.unique(pair))
+
+    def counts(self) -> np.ndarray:
+        if self.dense:
+            return self.seen.reshape(self.n_units, self.n_values).sum(axis=1)
+        pairs = pd.unique(np.concatenate(self.seen)) if self.seen else np.zeros(0, np.int64)
+        return np.bincount(pairs // self.n_values, minlength=self.n_units)
 
 
 def _activity_flags(activities: pd.DataFrame) -> tuple[pd.Index, np.ndarray, np.ndarray]:
     codes = pd.Index(activities["activity_code"].astype(str))
     return codes, _flag(activities["client_facing"]), _flag(activities["client_related"])
-
-
-def _distinct_per_unit(unit: np.ndarray, values: np.ndarray, n_values: int,
-                       n_units: int) -> np.ndarray:
-    """Number of distinct ``values`` (codes 0..n_values-1) per unit."""
-    pair = unit * n_values + values
-    if n_units * n_values <= _DENSE_LIMIT:  # a dense table of counts is cheap
-        seen = np.bincount(pair, minlength=n_units * n_values)
-        return (seen.reshape(n_units, n_values) > 0).sum(axis=1)
-    return np.bincount(pd.unique(pair) // n_values, minlength=n_units)
 
 
 def worker_activity_minutes(
@@ -150,54 +186,79 @@ def worker_activity_minutes(
         raise InputError(f"time_use: missing column(s) {missing}")
     if len(time_use) == 0:
         raise InputError("time_use: the table is empty (no diary rows)")
+    n_rows = len(time_use)
     acts = pd.Index(list(activity_codes))
     a_codes, a_labels = _codes(time_use["activity_code"])
     a_map = acts.get_indexer(a_labels.astype(str))
-    if (a_map < 0).any() or (a_codes < 0).any():
-        unknown = sorted(set(a_labels.astype(str)[a_map < 0])) or ["(empty)"]
+    used = np.bincount(a_codes[a_codes >= 0], minlength=len(a_labels)) > 0
+    if (a_map[used] < 0).any() or (a_codes < 0).any():
+        unknown = sorted(set(a_labels.astype(str)[used & (a_map < 0)])) or ["(empty)"]
         raise InputError(f"time_use: column 'activity_code' has unknown code(s) {unknown}; "
                          f"allowed: {list(acts)}")
-    act = a_map[a_codes]
-    try:
-        minutes = time_use["minutes"].to_numpy(dtype=np.float64, na_value=np.nan)
-    except (TypeError, ValueError):
-        raise InputError("time_use: column 'minutes' must hold numbers of minutes") from None
-    bad = ~(minutes > 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        rec = time_use.iloc[i]
-        raise InputError(f"time_use: column 'minutes' must be > 0 (rule: minutes > 0); the row "
-                         f"of worker {rec['worker_id']}, date {rec['date']}, activity "
-                         f"{rec['activity_code']} has {minutes[i]!r}")
-    days = _day_numbers(time_use["date"])
-    d0 = int(days.min())
-    day_span = np.arange(d0, int(days.max()) + 1).astype("datetime64[D]")
+    minutes_col = time_use["minutes"]
+    days_of = _Days(time_use["date"])
+    d0, n_days = days_of.first, days_of.last - days_of.first + 1
+    day_span = np.arange(d0, d0 + n_days).astype("datetime64[D]")
     year_of_day = day_span.astype("datetime64[Y]").astype(np.int64) + 1970
     years, year_idx_of_day = np.unique(year_of_day, return_inverse=True)
-    week = (days + 3) // 7  # 1970-01-01 was a Thursday: weeks start on Monday
-    week -= week.min()
-
+    w0 = (d0 + 3) // 7  # 1970-01-01 was a Thursday: weeks start on Monday
+    n_weeks = (d0 + n_days - 1 + 3) // 7 - w0 + 1
     parts = [_codes(time_use[c]) for c in keep] + [_codes(time_use["worker_id"])]
-    key = np.zeros(len(time_use), dtype=np.int64)
-    for codes, labels in parts:
+    for codes, _ in parts:
         if (codes < 0).any():
             raise InputError("time_use: empty worker_id or grouping value")
-        key = key * len(labels) + codes
-    key = key * len(years) + year_idx_of_day[days - d0]
-    n_keys = int(key.max()) + 1
+    n_keys = int(np.prod([len(labels) for _, labels in parts], dtype=float)) * len(years)
+    chunks = [slice(i, min(i + _CHUNK, n_rows)) for i in range(0, n_rows, _CHUNK)]
+
+    # Pass 1: a key per row, (keep..., worker, year) in mixed radix; rows are processed in
+    # chunks so that no temporary is as long as the table.
+    key = np.empty(n_rows, dtype=np.int32 if n_keys < 2**31 else np.int64)
+    for sl in chunks:
+        k = np.zeros(sl.stop - sl.start, dtype=np.int64)
+        for codes, labels in parts:
+            k = k * len(labels) + codes[sl]
+        key[sl] = k * len(years) + year_idx_of_day[days_of(sl) - d0]
     if n_keys <= _DENSE_LIMIT:  # few possible keys: index them directly instead of hashing
-        ukeys = np.flatnonzero(np.bincount(key, minlength=n_keys))
+        present = np.zeros(n_keys, dtype=bool)
+        for sl in chunks:
+            present[key[sl]] = True
+        ukeys = np.flatnonzero(present)
         remap = np.zeros(n_keys, dtype=np.int64)
         remap[ukeys] = np.arange(len(ukeys))
-        unit = remap[key]
+
+        def unit_of(sl: slice) -> np.ndarray:
+            return remap[key[sl]]
     else:
-        unit, ukeys = pd.factorize(key)
+        unit_all, ukeys = pd.factorize(key)
+
+        def unit_of(sl: slice) -> np.ndarray:
+            return unit_all[sl].astype(np.int64)
+
+    # Pass 2: minutes per unit × activity (7.1), distinct weeks and days per unit.
     n_units, n_acts = len(ukeys), len(acts)
-    mat = np.bincount(unit * n_acts + act, weights=minutes, minlength=n_units * n_acts)
-    unit = unit.astype(np.int64)
-    weeks = _distinct_per_unit(unit, week, int(week.max()) + 1, n_units)
-    extra = {"days": _distinct_per_unit(unit, days - d0, len(day_span), n_units)} \
-        if count_days else {}
+    mat = np.zeros(n_units * n_acts)
+    weeks, days_seen = _Distinct(n_units, n_weeks), _Distinct(n_units, n_days)
+    for sl in chunks:
+        try:
+            minutes = minutes_col.iloc[sl].to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            raise InputError("time_use: column 'minutes' must hold numbers of minutes") from None
+        bad = ~(minutes > 0)
+        if bad.any():
+            i = sl.start + int(np.flatnonzero(bad)[0])
+            rec = time_use.iloc[i]
+            raise InputError(f"time_use: column 'minutes' must be > 0 (rule: minutes > 0); the "
+                             f"row of worker {rec['worker_id']}, date {rec['date']}, activity "
+                             f"{rec['activity_code']} has {rec['minutes']!r}")
+        unit = unit_of(sl)
+        mat += np.bincount(unit * n_acts + a_map[a_codes[sl]], weights=minutes,
+                           minlength=n_units * n_acts)
+        day = days_of(sl)
+        weeks.add(unit, (day + 3) // 7 - w0)
+        if count_days:
+            days_seen.add(unit, day - d0)
+    extra = {"days": days_seen.counts()} if count_days else {}
+    weeks = weeks.counts()
 
     ukeys = np.asarray(ukeys, dtype=np.int64)
     cols = {}
