@@ -81,7 +81,7 @@ def _fast_parse(text: str) -> pd.DataFrame | None:
 
 def parse_csv(text: str, table: str, p: Problems) -> pd.DataFrame | None:
     """Parse CSV text into a DataFrame of strings indexed by line number; report ragged rows."""
-    fast = _fast_parse(text)
+    fast = _fast_parse(text) if len(text) > 65536 else None  # small files: csv module is quicker
     if fast is not None and len(fast.columns) > 1:
         arr = fast.to_numpy()
         empty = (arr == "").all(axis=1) if arr.size else np.zeros(len(fast), dtype=bool)

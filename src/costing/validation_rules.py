@@ -84,37 +84,33 @@ def check_expenditure(t: Mapping[str, pd.DataFrame], p: Problems) -> None:
           rows=ex.index[bad], values=ex.loc[bad, "amount_eur"])
 
 
-def _existence(t: Mapping[str, pd.DataFrame], codes: pd.Series, years: pd.Series) -> pd.Series:
-    """True where the municipality existed in that year (unknown codes/years count as existing)."""
-    m = _lookup(t["municipalities"], "atvk_code", ["valid_from", "valid_to"])
-    start, end = _map(codes, m, "valid_from"), _map(codes, m, "valid_to")
-    y = years.astype("float64")
-    starts_after = start.dt.year > y
-    ended_before = end.dt.year < y
-    return ~(starts_after.fillna(False) | ended_before.fillna(False))
-
-
 def _centre_municipality(t: Mapping[str, pd.DataFrame], ids: pd.Series) -> pd.Series:
     cc = _lookup(t["cost_centres"], "cost_centre_id", ["municipality_code"])
     return _map(ids, cc, "municipality_code")
 
 
 def check_existence(t: Mapping[str, pd.DataFrame], p: Problems) -> None:
-    """Data for a year in which its municipality did not exist (``municipality_not_existing``)."""
+    """Data for a year in which its municipality did not exist (``municipality_not_existing``).
+
+    A municipality existed in year Y if [valid_from, valid_to] overlaps that calendar year.
+    """
     if "municipalities" not in t:
         return
     m = _lookup(t["municipalities"], "atvk_code", ["valid_from", "valid_to", "name"])
-    targets = [(n, c) for n in ("expenditure", "staff", "workers", "outputs", "tariffs")
-               for c in ["cost_centre_id"]]
+    first, last = m["valid_from"].dt.year, m["valid_to"].dt.year
+    centre_muni = (_lookup(t["cost_centres"], "cost_centre_id", ["municipality_code"])
+                   ["municipality_code"] if "cost_centres" in t else None)
+    targets = [(n, "cost_centre_id") for n in ("expenditure", "staff", "workers", "outputs",
+                                               "tariffs")]
     targets += [("drivers", "from_centre_id"), ("drivers", "to_centre_id"),
                 ("survey_periods", "municipality_code")]
     for name, col in targets:
         df = t.get(name)
-        if df is None or (col != "municipality_code" and "cost_centres" not in t):
+        if df is None or (col != "municipality_code" and centre_muni is None):
             continue
-        codes = df[col] if col == "municipality_code" else _centre_municipality(t, df[col])
-        ok = _existence(t, codes, df["year"])
-        bad = ~ok & df["year"].notna()
+        codes = df[col] if col == "municipality_code" else df[col].map(centre_muni)
+        y = df["year"].astype("float64")
+        bad = ((codes.map(first) > y) | (codes.map(last) < y)).to_numpy(dtype=bool)
         if not bad.any():
             continue
         msgs = []
