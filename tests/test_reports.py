@@ -223,3 +223,40 @@ def test_index_lists_every_municipality(batch, demo):
         assert code in index
     check_self_contained(index)
     assert Path(out / "index.html").read_text(encoding="utf-8").count("index.html") == 2
+
+
+class _FakeKernel:
+    def __init__(self, ok):
+        self.ok, self.shut = ok, False
+
+    def shutdown_kernel(self, now=False):
+        self.shut = True
+
+
+def test_kernel_pool_retries_a_kernel_that_fails_to_start(monkeypatch):
+    from costing.batch import KernelPool
+
+    made = []
+    plan = iter([False, True, True])  # first kernel dies at start, the retry works
+
+    def spawn(self):
+        made.append(_FakeKernel(next(plan)))
+        return made[-1]
+
+    def ready(self, km):
+        if not km.ok:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(KernelPool, "_spawn", spawn)
+    monkeypatch.setattr(KernelPool, "_ready", ready)
+    pool = KernelPool("python3", retries=1)
+    km, attempts = pool.get(prefetch=True)
+    assert attempts == 2 and km is made[1] and made[0].shut  # the dead one was cleaned up
+    assert pool._spare is made[2]  # the next kernel is already starting
+    pool.close()
+    assert made[2].shut
+
+    plan = iter([False, False])
+    pool = KernelPool("python3", retries=1)
+    with pytest.raises(RuntimeError, match="failed to start 2 times"):
+        pool.get(prefetch=False)

@@ -223,7 +223,7 @@ def write_index(ds, shared: str | Path, result, names: dict[str, str]) -> Path:
             label("kf.full_cost", lang) + ", EUR": format_number(
                 None if fig is None else fig["full_cost_eur"], lang),
             label("kf.full_cost_per_capita", lang) + ", EUR": format_number(
-                None if fig is None else fig["full_cost_per_capita_eur"], lang),
+                None if fig is None else fig["full_cost_per_capita_eur"], lang, 2),
             label("col.status", lang): status,
         })
         if o.ok:
