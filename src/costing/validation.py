@@ -29,6 +29,8 @@ import pandas as pd
 from .errors import ERROR_COLUMNS, DataValidationError
 from .schema import REQUIRED_TABLES, SCHEMAS, TABLE_NEEDS, Column, TableSchema
 
+_TABLE_ORDER = [t for t in SCHEMAS if not SCHEMAS[t].reference] + [
+    t for t in SCHEMAS if SCHEMAS[t].reference]
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 
@@ -56,9 +58,8 @@ class Problems:
             return
         def col(v):
             if isinstance(v, str) or v is None or np.ndim(v) == 0:
-                return ["" if v is None else str(v)] * n
-            return ["" if (x is None or (isinstance(x, float) and np.isnan(x))) else str(x)
-                    for x in v]
+                return [_show(v)] * n
+            return [_show(x) for x in v]
         self._parts.append(pd.DataFrame({
             "table": [table] * n, "file": [file] * n, "row": rows_arr, "column": [column] * n,
             "rule": [rule] * n, "value": col(values), "message": col(message),
@@ -68,11 +69,27 @@ class Problems:
         return sum(len(p) for p in self._parts)
 
     def frame(self) -> pd.DataFrame:
-        """All problems, one per row: ``table, file, row, column, rule, value, message``."""
+        """All problems, one per row: ``table, file, row, column, rule, value, message``.
+
+        Ordered as the tables of the data model (dataset tables first), then by line.
+        """
         if not self._parts:
             return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else "str")
                                  for c in ERROR_COLUMNS})
-        return pd.concat(self._parts, ignore_index=True)[ERROR_COLUMNS]
+        out = pd.concat(self._parts, ignore_index=True)[ERROR_COLUMNS]
+        order = {t: i for i, t in enumerate(_TABLE_ORDER)}
+        rank = out["table"].map(order).fillna(-1)  # dataset-level problems first
+        keys = pd.DataFrame({"rank": rank, "row": out["row"].fillna(0), "n": range(len(out))})
+        return out.loc[keys.sort_values(["rank", "row", "n"]).index].reset_index(drop=True)
+
+
+def _show(v) -> str:
+    """A value as text for the problem list: integral floats without '.0', missing as ''."""
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
+        return ""
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else float.__repr__(v)
+    return str(v)
 
 
 class _Column:

@@ -64,7 +64,8 @@ def check_cost_centres(t: Mapping[str, pd.DataFrame], p: Problems) -> None:
         return
     need = (cc["role"] == "service") & cc["service_code"].isna()
     p.add("cost_centres", "service_code", "service_code_required",
-          "a cost centre with role 'service' needs a service_code", rows=cc.index[need], values="")
+          "a cost centre with role 'service' needs a service_code (a code of services.csv, "
+          "e.g. LTC or HOME_CARE)", rows=cc.index[need], values="")
     extra = cc["role"].isin(["support", "admin"]) & cc["service_code"].notna()
     p.add("cost_centres", "service_code", "service_code_not_allowed",
           [f"a {r} cost centre must have an empty service_code, found '{v}'"
