@@ -80,6 +80,17 @@ def test_bootstrap_is_reproducible_and_seeded():
     assert (a["share_ci_high"] >= a["share"] - 1e-12).all()
 
 
+def test_a_groups_interval_does_not_depend_on_other_groups_being_suppressed():
+    tu = pd.concat([_two_workers().assign(worker_id=lambda d, i=i: d["worker_id"] + f"_{i}",
+                                          m="A" if i < 3 else "B") for i in range(9)])
+    tu["worker_id"] = tu["worker_id"].str.replace("_", "0")
+    a = ct.workload_summary(tu, by="m", n_boot=300, seed=5, min_workers=5)  # A: 6 workers
+    b = ct.workload_summary(tu, by="m", n_boot=300, seed=5, min_workers=7)  # A suppressed
+    assert b.loc[b["m"] == "A", "suppressed"].all() and not a["suppressed"].any()
+    pd.testing.assert_series_equal(a.loc[a["m"] == "B", "share_ci_low"],
+                                   b.loc[b["m"] == "B", "share_ci_low"])
+
+
 def test_small_groups_are_suppressed_and_not_bootstrapped():
     tu = _two_workers().assign(municipality_code="LV0001000")
     out = ct.workload_summary(tu, by="municipality_code", n_boot=100)

@@ -382,11 +382,14 @@ def workload_summary(
     # Columns: activities, client-facing, client-related, all (7.2)-(7.3).
     full = np.column_stack([cmat, cmat[:, facing].sum(1), cmat[:, related].sum(1), cmat.sum(1)])
     codes = [*acts, *SUMMARY_CODES]
-    rng = np.random.default_rng(seed)
+    n_groups = int(gid.max()) + 1 if len(gid) else 0
+    # one independent stream per group: a group's interval does not depend on which other
+    # groups were bootstrapped or suppressed
+    streams = np.random.SeedSequence(seed).spawn(n_groups)
     alpha = 1 - ci
     labels = group_keys.assign(_g=gid).drop_duplicates("_g").set_index("_g").sort_index()
     frames = []
-    for g in range(int(gid.max()) + 1 if len(gid) else 0):
+    for g in range(n_groups):
         rows = full[cgroup == g]
         n = rows.shape[0]
         total = rows.sum(axis=0)
@@ -397,7 +400,8 @@ def workload_summary(
         if n_boot:
             low, high = (np.full(len(codes), np.nan),) * 2
             if n >= min_workers:
-                low, high = _bootstrap_shares(rows, n_boot, rng, alpha)
+                low, high = _bootstrap_shares(rows, n_boot, np.random.default_rng(streams[g]),
+                                              alpha)
             part.insert(5, "share_ci_low", low)
             part.insert(6, "share_ci_high", high)
         for col in reversed(by):
