@@ -320,6 +320,12 @@ def successor_unknown(d):
     return "municipalities", "successor_code", "successor_unknown", 4
 
 
+def provenance_unknown_column(d):
+    line = append_row(d, "provenance", {"table": "expenditure", "column": "amount",
+                                        "kind": "synthetic", "source": "x"})
+    return "provenance", "column", "foreign_key", line
+
+
 MUTATIONS = [
     text_in_number, decimal_comma, fraction_in_int, required_empty, missing_column, extra_column,
     missing_required_table, empty_file, header_only_required, windows_1257, utf16, semicolons,
@@ -331,6 +337,7 @@ MUTATIONS = [
     survey_other_year, service_code_missing, outputs_of_admin_centre, worker_not_social_work,
     role_not_allowed, worker_id_pattern, staff_fte_over_headcount, residual_above_cost,
     bad_boolean_in_override, bad_region_in_override, successor_unknown,
+    provenance_unknown_column,
 ]
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 from .errors import DataValidationError
 from .readers import frame_to_strings, is_sqlite, read_csv_table, read_folder, read_sqlite
 from .schema import DATASET_TABLES, PROVENANCE, REFERENCE_TABLES, SCHEMAS
-from .validation import Problems, convert_table, validate_tables
+from .validation import Problems, check_keys, convert_table, validate_tables
 
 #: The installed package folder (``src/costing``).
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -182,17 +182,32 @@ def _build(raw, files, prov, meta, p: Problems, path=None, source: str | None = 
                 raw[name] = df
                 sources[name] = f"costing/reference/{name}.csv"
     p.files.update(sources)
+    provenance = _provenance(prov, p) if prov is not None else None
     typed = validate_tables(raw, sources, p, source=source or str(path or ""), present=present)
-    provenance = None
-    if prov is not None:
-        pp = Problems()
-        pp.files[PROVENANCE.name] = files.get(PROVENANCE.name, "provenance.csv")
-        provenance = convert_table(prov, PROVENANCE, pp)
-        if len(pp):
-            raise DataValidationError(pp.frame(), source=str(path or ""))
-        provenance = provenance.reset_index(drop=True)
     return Dataset(typed, present=present, path=path, metadata=meta, provenance=provenance,
                    sources=sources)
+
+
+def _provenance(prov: pd.DataFrame, p: Problems) -> pd.DataFrame | None:
+    """Check ``provenance.csv``: its columns, kinds, and that it names real tables and columns."""
+    p.files.setdefault(PROVENANCE.name, "provenance.csv")
+    df = convert_table(prov, PROVENANCE, p)
+    if df is None:
+        return None
+    check_keys(df, PROVENANCE, p)
+    table_ok = df["table"].isin(list(SCHEMAS))
+    bad = df["table"].notna() & ~table_ok
+    p.add(PROVENANCE.name, "table", "foreign_key",
+          [f"table '{t}' is not a table of the data model" for t in df.loc[bad, "table"]],
+          rows=df.index[bad], values=df.loc[bad, "table"])
+    col_ok = [c in SCHEMAS[t].column_names if ok else True
+              for t, c, ok in zip(df["table"], df["column"], table_ok, strict=True)]
+    bad = df["column"].notna() & ~pd.Series(col_ok, index=df.index)
+    p.add(PROVENANCE.name, "column", "foreign_key",
+          [f"{t} has no column '{c}'" for t, c in zip(df.loc[bad, "table"], df.loc[bad, "column"],
+                                                       strict=True)],
+          rows=df.index[bad], values=df.loc[bad, "column"])
+    return df.astype("str").reset_index(drop=True)
 
 
 def dataset_from_frames(frames: Mapping[str, pd.DataFrame], metadata: dict | None = None
@@ -272,7 +287,7 @@ def reference_table(name: str) -> pd.DataFrame:
     df = _shipped(name, p)
     if df is None:
         raise FileNotFoundError(f"reference table {REFERENCE_DIR / (name + '.csv')} is missing")
-    from .validation import _finalise, check_keys
+    from .validation import _finalise
 
     typed = convert_table(df, SCHEMAS[name], p)
     if typed is not None:
