@@ -150,3 +150,18 @@ def test_registry_errors(tmp_path):
     reg.assign(numerator=["beds"] + reg["numerator"].tolist()[1:]).to_csv(p, index=False)
     with pytest.raises(ct.InputError, match="'beds' is not a known quantity"):
         indicator_registry(p)
+
+
+def test_missing_tables_give_not_reported(mini):
+    ds = mini.copy()
+    for t in ("time_use", "caseloads", "tariffs"):
+        ds.tables[t] = ds.tables[t].iloc[0:0]
+    ind = indicators(ds, 2024, unit_cost_table=_uc())
+    for i, why in (("client_facing_share", "client_facing_hours not reported"),
+                   ("cases_per_fte", "open_cases not reported"),
+                   ("cost_recovery", "revenue_eur not reported")):
+        r = _v(ind, M1, 2024, i)
+        assert np.isnan(r["value"]) and r["reason"] == why
+    # mini has tariffs for 2024 only: 2023 recovery is not reported, not 0
+    r = _v(indicators(mini, unit_cost_table=_uc()), M1, 2023, "cost_recovery")
+    assert np.isnan(r["value"])

@@ -121,8 +121,8 @@ def base_quantities(
         ``centre``: one row per service centre and year with ``municipality_code, year,
         service_code`` and :data:`CENTRE_QUANTITIES` [EUR at base-year prices, clients, units].
         ``municipal``: one row per municipality and year with :data:`MUNICIPAL_QUANTITIES`
-        [inhabitants, FTE, cases, h] and ``diary_suppressed``, ``caseload_suppressed`` with the
-        reasons.
+        [inhabitants, FTE, cases, h], ``diary_suppressed``, ``caseload_suppressed`` with the
+        reasons, and ``tariff_years`` (the dataset has tariffs for that year).
     """
     from .caseload import staffing_norm, weighted_caseload
     from .fullcost import unit_costs
@@ -157,6 +157,8 @@ def base_quantities(
     codes = sorted(table(dataset, "cost_centres")["municipality_code"].astype(str).unique())
     m = pd.MultiIndex.from_product([codes, years], names=["municipality_code", "year"])
     mun = pd.DataFrame(index=m)
+    # a year without any tariff row in the dataset has no revenue data (not zero revenue)
+    mun["tariff_years"] = m.get_level_values("year").isin(set(rev.index.get_level_values(0)))
     pop = reference("population", dataset)
     pop = pop[pd.to_numeric(pop["year"]).astype(int).isin(years)]
     wide = pop.pivot_table(index=[pop["atvk_code"].astype(str).rename("municipality_code"),
@@ -166,15 +168,24 @@ def base_quantities(
         mun[q] = wide.reindex(columns=groups).sum(axis=1, min_count=len(groups)).reindex(m)
     fte = pd.concat([staffing_norm(dataset, y) for y in years])
     mun["specialist_fte"] = fte.set_index(["municipality_code", "year"])["specialist_fte"]
-    wc = weighted_caseload(dataset, by=("year", "municipality_code"), min_workers=min_workers)
-    wc = wc.assign(year=wc["year"].astype(int)).set_index(["municipality_code", "year"])
+    if len(table(dataset, "caseloads")):
+        wc = weighted_caseload(dataset, by=("year", "municipality_code"),
+                               min_workers=min_workers)
+        wc = wc.assign(year=wc["year"].astype(int)).set_index(["municipality_code", "year"])
+    else:  # no caseloads reported: the figures are missing ("not reported"), not zero
+        wc = pd.DataFrame(columns=["open_cases", "fte", "suppressed", "suppression_reason"],
+                          index=m[:0], dtype=object)
     mun["open_cases"] = wc["open_cases"].reindex(m)
     mun["caseload_fte"] = wc["fte"].reindex(m)
     mun["caseload_suppressed"] = wc["suppressed"].reindex(m).fillna(False).astype(bool)
     mun["caseload_reason"] = wc["suppression_reason"].reindex(m).fillna("").astype(str)
-    ws = workload_summary(dataset, by=["municipality_code", "year"], n_boot=0,
-                          min_workers=min_workers)
-    ws = ws.assign(year=ws["year"].astype(int))
+    if len(table(dataset, "time_use")):
+        ws = workload_summary(dataset, by=["municipality_code", "year"], n_boot=0,
+                              min_workers=min_workers)
+        ws = ws.assign(year=ws["year"].astype(int))
+    else:
+        ws = pd.DataFrame(columns=["municipality_code", "year", "activity_code", "hours",
+                                   "suppressed", "suppression_reason"])
     cf = ws[ws["activity_code"] == "CLIENT_FACING"].set_index(["municipality_code", "year"])
     al = ws[ws["activity_code"] == "ALL"].set_index(["municipality_code", "year"])
     mun["client_facing_hours"] = cf["hours"].reindex(m)
@@ -241,8 +252,12 @@ def indicators(
                else mun[r.denominator])
         num = num.astype(float).to_numpy()
         den = den.astype(float).to_numpy()
-        reason = np.where(np.isnan(den) | np.isnan(num), f"{r.denominator} or {r.numerator} "
-                          "not reported", np.where(den <= 0, f"{r.denominator} is 0", ""))
+        if {r.numerator, r.denominator} & {"revenue_eur", "net_cost_eur"}:
+            num = np.where(mun["tariff_years"].to_numpy(), num, np.nan)  # no tariffs that year
+        reason = np.select(
+            [np.isnan(num), np.isnan(den), den <= 0],
+            [f"{r.numerator} not reported", f"{r.denominator} not reported",
+             f"{r.denominator} is 0"], "")
         suppressed = np.zeros(len(base), dtype=bool)
         for q, flag, why in (("diary", "diary_suppressed", "diary_reason"),
                              ("caseload", "caseload_suppressed", "caseload_reason")):
