@@ -119,19 +119,20 @@ def _error(rule: str, message: str, file: str = "") -> DataValidationError:
 
 
 @cache
-def _shipped_raw(name: str, mtime: float) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+def _shipped_raw(path: Path, name: str, mtime_ns: int) -> tuple[pd.DataFrame | None,
+                                                                pd.DataFrame]:
+    """Read one shipped reference file once per version of the file (cached)."""
     p = Problems()
     p.files[name] = f"costing/reference/{name}.csv"
-    return read_csv_table(REFERENCE_DIR / f"{name}.csv", name, p), p.frame()
+    return read_csv_table(path, name, p), p.frame()
 
 
 def _shipped(name: str, p: Problems) -> pd.DataFrame | None:
     path = REFERENCE_DIR / f"{name}.csv"
     if not path.exists():
         return None
-    df, problems = _shipped_raw(name, path.stat().st_mtime)
-    if len(problems):
-        p._parts.append(problems)
+    df, problems = _shipped_raw(path, name, path.stat().st_mtime_ns)
+    p.extend(problems)
     return df
 
 

@@ -65,6 +65,11 @@ class Problems:
             "rule": [rule] * n, "value": col(values), "message": col(message),
         }))
 
+    def extend(self, errors: pd.DataFrame) -> None:
+        """Add problems already in the form of :meth:`frame`."""
+        if len(errors):
+            self._parts.append(errors[ERROR_COLUMNS])
+
     def __len__(self) -> int:
         return sum(len(p) for p in self._parts)
 
