@@ -275,6 +275,14 @@ def test_cost_per_case_hand_example():
     assert total == pytest.approx(74_154.0 / 2)
 
 
+def test_cost_per_case_without_open_cases_is_missing_and_says_why():
+    ds = _tdabc_dataset()
+    ds.tables["caseloads"] = ds.caseloads.assign(open_cases=0.0)
+    out = ct.cost_per_case(ds, 2024)
+    assert out["cost_per_case_month_eur"].isna().all()
+    assert set(out["suppression_reason"]) == {"no open cases"}
+
+
 def test_time_driven_costs_are_suppressed_below_min_workers():
     ds = _tdabc_dataset(n_workers=4)
     assert ct.activity_costs(ds, 2024)["cost_eur"].isna().all()

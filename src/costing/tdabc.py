@@ -190,7 +190,8 @@ def cost_per_case(
         Per group × ``case_type``: ``year``, ``n_workers``, ``open_cases`` [cases],
         ``minutes_per_case_month`` [min/case-month], ``cost_per_case_month_eur``
         [EUR/case-month], ``full_cost_per_case_month_eur`` [EUR/case-month], ``suppressed``,
-        ``suppression_reason``.
+        ``suppression_reason`` (also "no open cases" where a group has no case-months, whose
+        costs per case-month are then missing).
     """
     by = [by] if isinstance(by, str) else list(by)
     costs = activity_costs(dataset, year, by=by, min_workers=1, **cost_options)
@@ -222,6 +223,8 @@ def cost_per_case(
     nw = cl.groupby(by)["worker_id"].nunique()
     key = pd.MultiIndex.from_frame(out[by]) if len(by) > 1 else pd.Index(out[by[0]])
     denom = 12.0 * load.reindex(key).to_numpy()
+    no_cases = denom == 0
+    denom = np.where(no_cases, np.nan, denom)  # no case-months: no cost per case-month
     hk = h.reindex(out["case_type"].astype(str)).to_numpy()
     out["n_workers"] = nw.reindex(key).to_numpy()
     out.insert(len(by), "year", int(year))
@@ -230,4 +233,6 @@ def cost_per_case(
     out["full_cost_per_case_month_eur"] = grp["used_cost"].reindex(key).to_numpy() * hk / denom
     values = ["open_cases", "minutes_per_case_month", "cost_per_case_month_eur",
               "full_cost_per_case_month_eur"]
-    return suppress_small_cells(out, "n_workers", values, min_workers)
+    out = suppress_small_cells(out, "n_workers", values, min_workers)
+    out.loc[no_cases & ~out["suppressed"].to_numpy(), "suppression_reason"] = "no open cases"
+    return out
