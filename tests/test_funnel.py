@@ -105,3 +105,24 @@ def test_overdispersion_hand_example():
     assert est["phi"].iloc[0] >= 1.0
     with pytest.raises(ct.InputError, match="phi"):
         funnel_limits(0.1, [100], phi=2.0, method="exact")
+
+
+def test_rank_intervals():
+    from costing.funnel import rank_intervals
+
+    # large, well-separated units: every replicate keeps the order -> degenerate intervals
+    r = rank_intervals([1000, 2000, 3000], [100_000] * 3, labels=list("ABC"))
+    assert r["rank"].tolist() == [1.0, 2.0, 3.0]
+    assert (r["rank_lower"] == r["rank"]).all() and (r["rank_upper"] == r["rank"]).all()
+    assert r.loc["A", "p_top_quarter"] == 1.0  # ceil(3 / 4) = 1: only rank 1 is the top quarter
+    # "higher is better" reverses the order
+    assert rank_intervals([1000, 2000, 3000], [100_000] * 3, better="higher")["rank"].tolist() \
+        == [3.0, 2.0, 1.0]
+    # small identical units: the rank could be anything from 1 to 10
+    s = rank_intervals([5] * 10, [1000] * 10, seed=1)
+    assert (s["rank"] == 5.5).all()
+    assert s["rank_lower"].max() <= 2 and s["rank_upper"].min() >= 9
+    b = rank_intervals([5, 50], [100, 100], kind="binomial")
+    assert (b["rank_lower"] <= b["rank"]).all() and (b["rank"] <= b["rank_upper"]).all()
+    with pytest.raises(ct.InputError, match="binomial events"):
+        rank_intervals([5, 500], [100, 100], kind="binomial")

@@ -70,7 +70,13 @@ from .workload import worker_activity_minutes, worker_attributes, workload_summa
 from .dea import dea, scale_efficiency
 from .decompose import decompose_gap, decompose_spending, log_mean, service_spending
 from .expected_cost import ExpectedCostResult, expected_cost
-from .funnel import funnel_limits, funnel_position, plot_funnel
+from .funnel import (
+    funnel_limits,
+    funnel_position,
+    overdispersion,
+    plot_funnel,
+    rank_intervals,
+)
 from .indicators import (
     base_quantities,
     harmonised_indicators,
