@@ -34,6 +34,15 @@ def test_need_index_hand_example():
     assert r.loc["M1", "population"] == 1000
 
 
+def test_codes_restrict_the_network():
+    # network of M1 alone: its shares equal the network's -> I = sum of weights = 1
+    r = need_index(_pop(), W, codes=["M1"])
+    assert r["municipality_code"].tolist() == ["M1"]
+    assert r["need_index"].iloc[0] == pytest.approx(1.0)
+    with pytest.raises(ct.InputError, match="no population for municipalities \\['M9'\\]"):
+        need_index(_pop(), W, codes=["M1", "M9"])
+
+
 def test_resource_use_hand_example():
     # s_1 = 150,000/1,000 = 150, s_2 = 50 ; s_N = 200,000 / 2,000 = 100
     # e_1 = 100 * 1.345238 = 134.5238 ; e_2 = 65.4762

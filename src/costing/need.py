@@ -5,7 +5,7 @@ Method: ``methodology/08_benchmarking.md``, formulas (8.8)-(8.11).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ def need_index(
     weights: Mapping[str, float] | None = None,
     *,
     by: tuple[str, ...] = ("year",),
+    codes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Cost-key need index of each municipality from its age structure.
 
@@ -47,6 +48,10 @@ def need_index(
         Weight of each age group (>= 0, not all 0) [-]; default :data:`DEFAULT_NEED_WEIGHTS`.
     by : tuple of str
         Columns that define separate reference sets (normally the year).
+    codes : sequence of str, optional
+        Municipalities forming the network N (e.g. those of the dataset). Give them when the
+        population table holds overlapping units, such as both the pre-merger and the merged
+        Madona in 2025, which would otherwise be counted twice.
 
     Returns
     -------
@@ -68,6 +73,11 @@ def need_index(
     missing = [c for c in need if c not in pop.columns]
     if missing:
         raise InputError(f"need_index: population lacks columns {missing}")
+    if codes is not None:
+        absent = sorted(set(codes) - set(pop["municipality_code"].astype(str)))
+        if absent:
+            raise InputError(f"need_index: no population for municipalities {absent[:5]}")
+        pop = pop[pop["municipality_code"].astype(str).isin(set(codes))]
     groups = set(pop["age_group"].unique())
     absent = sorted(set(w) - groups)
     if absent:
