@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import costing as ct
 from costing.peers import peer_groups, peer_stats, structure
@@ -91,3 +93,22 @@ def test_peer_stats_direction_and_missing():
         peer_stats(ind.assign(indicator_id="zzz"), groups, REG)
     with pytest.raises(ct.InputError, match="no peer group"):
         peer_stats(ind, groups.iloc[:2], REG)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=2, max_size=30),
+       st.sampled_from(["cost", "cover", "mix"]))
+def test_peer_stats_properties(values, indicator):
+    n = len(values)
+    ind = pd.DataFrame({"municipality_code": [f"M{i}" for i in range(n)], "year": 2024,
+                        "indicator_id": indicator, "value": values})
+    groups = pd.DataFrame({"municipality_code": ind["municipality_code"], "peer_group": "g"})
+    r = peer_stats(ind, groups, REG)
+    assert r["rank"].min() == 1 and r["rank"].max() <= n
+    assert ((r["percentile"] >= 0) & (r["percentile"] <= 100)).all()
+    assert (r["peer_q1"] <= r["peer_median"] + 1e-9).all()
+    assert (r["peer_median"] <= r["peer_q3"] + 1e-9).all()
+    # the best value gets rank 1 in the indicator's direction
+    best = r.loc[r["rank"] == 1, "value"]
+    target = max(values) if indicator == "cover" else min(values)
+    assert (best == target).all()
