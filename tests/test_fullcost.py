@@ -211,3 +211,26 @@ def test_allocation_inputs_reproduce_the_pipeline(ds):
         ["cost_centre_id", "source_centre_id"])["amount_eur"]
     assert over[(f"{M1}-HC", f"{M1}-SUP")] == pytest.approx(alloc.loc[f"{M1}-HC", f"{M1}-SUP"])
     assert alloc["total"].sum() == pytest.approx(fc["amount_eur"].sum())
+
+
+def test_step_down_order_covers_several_municipalities(ds):
+    # ADM first: ADM 40,000 → SUP 1/16, HC 5/16, LTC 10/16; SUP then closes with its own cost
+    # plus 2,500 received. The order may name centres of other municipalities too.
+    fc = ct.full_costs(ds, method="step_down", capital="straight_line",
+                       order=[f"{M1}-ADM", "LV0099000-X", f"{M1}-SUP"])
+    t = fc.groupby(["cost_centre_id", "source_centre_id"])["amount_eur"].sum()
+    assert t[(f"{M1}-HC", f"{M1}-ADM")] == pytest.approx(40_000 * 5 / 16)
+    # SUP: 12,700 + 2,500 = 15,200 over HC : LTC = 60 : 30 (ADM already closed)
+    assert t[(f"{M1}-HC", f"{M1}-SUP")] == pytest.approx(15_200 * 60 / 90)
+    with pytest.raises(InputError, match="exactly once"):
+        ct.full_costs(ds, method="step_down", order=[f"{M1}-ADM"])
+
+
+def test_centre_with_cost_but_no_output_row(ds):
+    f = frames()
+    f["outputs"] = f["outputs"][f["outputs"]["cost_centre_id"] != f"{M1}-HC"]
+    uc = ct.unit_costs(ct.dataset_from_frames(f)).set_index("cost_centre_id")
+    assert uc.loc[f"{M1}-HC", "reason"] == "no output recorded for this centre and year"
+    assert uc.loc[f"{M1}-HC", "output_unit"] == "client_hour"  # from the service catalogue
+    assert math.isnan(uc.loc[f"{M1}-HC", "unit_cost_eur"])
+    assert uc.loc[f"{M1}-HC", "full_cost_eur"] > 0

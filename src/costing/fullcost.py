@@ -207,7 +207,8 @@ def full_costs(dataset, year: int | Sequence[int] | None = None, method: str = "
     rate : float, default 0.035
         Real discount rate of the annuity. [1/year]
     order : sequence of str, optional
-        Step-down order (the support centres of one municipality).
+        Step-down order; may list the support centres of several municipalities (each
+        municipality uses its own centres in the order given, and must have all of them).
     municipality : str or sequence of str, optional
         Restrict to these municipality codes.
 
@@ -238,7 +239,8 @@ def full_costs(dataset, year: int | Sequence[int] | None = None, method: str = "
                 continue
             try:
                 alloc = allocate_overheads(cat.sum(axis=1), usage, support, method=method,
-                                           order=order)
+                                           order=None if order is None else
+                                           [o for o in order if o in set(support)])
             except InputError as err:
                 raise InputError(f"allocation for municipality {m}, year {y}: {err}") from None
             parts.append(_long_rows(m, y, cat, alloc, finals, support))
