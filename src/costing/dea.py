@@ -151,9 +151,12 @@ def _solve_all(x, y, vrs, orientation, slacks, engine):
         p2 = _HighsModel(a, cost2) if slacks else None
     for o in range(n):
         tcol, rhs = _unit_lp(a, x, y, o, vrs, orientation)
-        sol = p1.solve(tcol, rhs) if use_highs else _linprog(a, tcol, rhs, cost1, None)
+        sol = p1.solve(tcol, rhs) if use_highs else None
+        if sol is None:  # the reference path, or a retry with a fresh model
+            sol = _linprog(a, tcol, rhs, cost1, None)
         if sol is None:
-            raise InputError(f"dea: the LP of unit number {o} has no optimal solution")
+            raise InputError(f"dea: the LP of unit number {o} (0-based) has no optimal "
+                             "solution; check that its inputs and outputs are plausible")
         t_star[o] = sol[0]
         sols[o] = sol
     if slacks:
