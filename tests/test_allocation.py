@@ -214,3 +214,11 @@ def test_allocation_is_linear_in_costs(sys, method, k):
     a = ct.allocate_overheads(d, u, s, method=method, order=s)["total"]
     b = ct.allocate_overheads(d * k, u, s, method=method, order=s)["total"]
     np.testing.assert_allclose(b.to_numpy(), k * a.to_numpy(), rtol=1e-9, atol=1e-6)
+
+
+def test_non_numeric_driver_is_an_error():
+    d, u, s = anders()
+    u = u.astype(object)
+    u.loc["GF", "SEW"] = "8 500"
+    with pytest.raises(InputError, match="'GF' to 'SEW' is not a number"):
+        ct.allocate_overheads(d, u, s)

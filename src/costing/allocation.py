@@ -55,7 +55,15 @@ def _prepare(
     if bad_cols:
         raise InputError(f"usage columns name unknown cost centre(s) {bad_cols} "
                          "(not in direct_costs)")
-    use = use.apply(pd.to_numeric, errors="coerce").reindex(index=support, columns=costs.index)
+    if not all(pd.api.types.is_numeric_dtype(t) for t in use.dtypes):
+        numeric = use.apply(pd.to_numeric, errors="coerce")
+        bad = numeric.isna() & use.notna()
+        if bad.to_numpy().any():
+            r, c = np.argwhere(bad.to_numpy())[0]
+            raise InputError(f"usage from {use.index[r]!r} to {use.columns[c]!r} is not a "
+                             f"number: {use.iat[r, c]!r}")
+        use = numeric
+    use = use.reindex(index=support, columns=costs.index)
     missing_rows = [s for s in support if s not in usage.index.astype(str)]
     if missing_rows:
         raise InputError(f"support centre(s) {missing_rows} have no driver row in usage")
@@ -113,8 +121,7 @@ def _solve_reciprocal(costs: pd.Series, shares: pd.DataFrame, support: list[str]
     system = np.eye(len(support)) - a_ss.T
     # Singular when a group of support centres serves only itself: its cost never reaches a
     # final centre. A very large condition number means the same in floating point.
-    if len(support) and (np.linalg.matrix_rank(system) < len(support)
-                         or np.linalg.cond(system) > 1e12):
+    if len(support) and not np.linalg.cond(system) < 1e12:  # singular: cond is inf
         closed = [s for s, f in zip(support, shares.loc[support, support].sum(axis=1), strict=True)
                   if f >= 1 - 1e-12]
         raise InputError("the reciprocal system S = D + Aᵀ S has no unique solution: support "
