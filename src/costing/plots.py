@@ -199,12 +199,13 @@ def peer_scatter(x: pd.Series, y: pd.Series, highlight: str, names: Mapping[str,
                  title: str, xlabel: str, ylabel: str, lang: str = "lv",
                  line: tuple[np.ndarray, np.ndarray] | None = None,
                  band: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-                 line_label: str | None = None, band_label: str | None = None) -> Figure:
+                 line_label: str | None = None, band_label: str | None = None,
+                 logx: bool = False) -> Figure:
     """Scatter of municipalities (e.g. funnel plot, expected against actual cost).
 
     ``line`` = (xs, ys) draws a reference curve (peer mean, expected = actual); ``band`` =
     (xs, lower, upper) shades control limits. The municipality is drawn in :data:`HIGHLIGHT`
-    and named on the chart.
+    and named on the chart. ``logx`` puts the x axis on a log scale (population sizes).
     """
     both = pd.concat({"x": x, "y": y}, axis=1).dropna()
     if highlight not in both.index:
@@ -224,6 +225,10 @@ def peer_scatter(x: pd.Series, y: pd.Series, highlight: str, names: Mapping[str,
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, loc="left", fontsize=12)
+    if logx:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_minor_formatter(NullFormatter())
     _style(ax, lang, "x")
     ax.yaxis.set_major_formatter(FuncFormatter(
         lambda v, _pos: format_number(v, lang, 0 if abs(v) >= 10 else 1)))

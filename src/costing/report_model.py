@@ -97,11 +97,31 @@ def _base(ds, year, peer_rule, done):
     return centre
 
 
-def _decomposition(ds, year, peer_rule, done):
-    from .decompose import decompose_spending, service_spending
+def _service_spending(ds, year, peer_rule, done):
+    from .decompose import service_spending
 
-    data = service_spending(ds, year, base_year=year, unit_cost_table=done["unit_costs"])
-    return decompose_spending(data, done["peer_groups"], by=("year", "service_code"))
+    return service_spending(ds, year, base_year=year, unit_cost_table=done["unit_costs"])
+
+
+def _decomposition(ds, year, peer_rule, done):
+    from .decompose import decompose_spending
+
+    return decompose_spending(done["service_spending"], done["peer_groups"],
+                              by=("year", "service_code"))
+
+
+#: The rate shown on the funnel plot: clients of this service per inhabitant of its target group.
+FUNNEL_SERVICE = "HOME_CARE"
+
+
+def _funnel(ds, year, peer_rule, done):
+    from .funnel import funnel_position
+
+    d = done["service_spending"]
+    d = d.loc[(d["service_code"] == FUNNEL_SERVICE) & (d["population"] > 0)]
+    pos = funnel_position(d["clients"].to_numpy(), d["population"].to_numpy())
+    return pd.concat([d[["municipality_code", "service_code"]].reset_index(drop=True), pos],
+                     axis=1)
 
 
 def _need(ds, year, peer_rule, done):
@@ -153,7 +173,9 @@ COMPONENTS = [
     ("peer_groups", _peer_groups),
     ("peer_stats", _peer_stats),
     ("centre_quantities", _base),
+    ("service_spending", _service_spending),
     ("decomposition", _decomposition),
+    ("funnel", _funnel),
     ("need", _need),
     ("expected_cost", _expected),
     ("efficiency", _efficiency),

@@ -456,3 +456,36 @@ def caseload_sentence(sh, code: str, lang: str) -> str:
                 use=format_percent(r["utilisation"], lang),
                 status=label_or(sh, f"status.{r['status']}", lang, str(r["status"])),
                 workers=format_number(r["n_workers"], lang))
+
+
+def funnel_figure(sh, code: str, lang: str):
+    """Funnel plot of home-care coverage (clients per 1,000 inhabitants aged 65+) against the
+    size of that population, with 95 % and 99.8 % control limits (:func:`costing.funnel_limits`)."""
+    from .funnel import funnel_limits
+
+    f = sh.table("funnel")
+    if f is None or code not in set(f["municipality_code"]):
+        return None
+    f = f.set_index("municipality_code")
+    grid = np.geomspace(float(f["n"].min()), float(f["n"].max()), 200)
+    lim = funnel_limits(float(f["target"].iloc[0]), grid, per=1000.0)
+    return plots.peer_scatter(
+        f["n"].astype(float), f["rate"].astype(float) * 1000.0, code,
+        municipality_names(sh.dataset), title=_lab(sh, "position.funnel_title", lang),
+        xlabel=_lab(sh, "position.funnel_x", lang), ylabel=_lab(sh, "position.funnel_y", lang),
+        lang=lang, line=(grid, lim["target"].to_numpy()),
+        band=(grid, lim["lower_99_8"].to_numpy(), lim["upper_99_8"].to_numpy()),
+        line_label=_lab(sh, "legend.national_rate", lang),
+        band_label=_lab(sh, "legend.control_limits", lang), logx=True)
+
+
+def funnel_sentence(sh, code: str, lang: str) -> str:
+    """Where the municipality lies on the funnel plot, in words."""
+    f = sh.table("funnel")
+    if f is None or code not in set(f["municipality_code"]):
+        return ""
+    r = f.loc[f["municipality_code"] == code].iloc[0]
+    band = str(r["band"])
+    where = label_or(sh, f"funnel.{band.split('_')[0]}", lang, band)
+    return _lab(sh, "position.funnel", lang, rate=format_number(float(r["rate"]) * 1000, lang, 1),
+                target=format_number(float(r["target"]) * 1000, lang, 1), where=where)
