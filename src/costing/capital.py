@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ._method_tables import cpi_index, table
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
 
 CAPITAL_METHODS = ("annuity", "straight_line")
 
@@ -166,7 +170,7 @@ def _in_use(assets: pd.DataFrame, year: int, method: str) -> pd.Series:
 
 
 def capital_charges(
-    dataset,
+    dataset: Dataset,
     year: int | Sequence[int] | None = None,
     method: str = "annuity",
     rate: float = 0.035,

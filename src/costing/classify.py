@@ -7,12 +7,16 @@ producing the service are flagged ``included = False`` with a stated ``reason``,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ._method_tables import reference, table
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
 
 #: Cost categories that make up the full cost of a service (the ``cost_category`` column of
 #: :func:`costing.full_costs`).
@@ -43,7 +47,7 @@ def _years(expenditure: pd.DataFrame, year) -> list[int]:
     return [int(y) for y in year]
 
 
-def classify_expenditure(dataset, year: int | Sequence[int] | None = None,
+def classify_expenditure(dataset: Dataset, year: int | Sequence[int] | None = None,
                          capital: str | None = "annuity") -> pd.DataFrame:
     """Classify every expenditure line by its EKK code; flag what is not a service cost.
 

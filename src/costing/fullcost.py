@@ -8,7 +8,7 @@ table, per municipality and year (chapter 3) â†’ full cost per service centre â†
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,9 @@ from .allocation import allocate_overheads
 from .capital import capital_charges
 from .classify import classify_expenditure
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
 
 FULL_COST_COLUMNS = ["municipality_code", "year", "cost_centre_id", "service_code",
                      "provider_type", "cost_category", "source_centre_id", "amount_eur"]
@@ -147,8 +150,8 @@ class AllocationInputs(NamedTuple):
     by_category: pd.DataFrame
 
 
-def allocation_inputs(dataset, municipality: str, year: int, capital: str | None = "annuity",
-                      rate: float = 0.035) -> AllocationInputs:
+def allocation_inputs(dataset: Dataset, municipality: str, year: int,
+                      capital: str | None = "annuity", rate: float = 0.035) -> AllocationInputs:
     """Direct costs, driver matrix and support centres of one municipality and year.
 
     The inputs :func:`full_costs` passes to :func:`costing.allocate_overheads` (chapter 3), so a
@@ -183,8 +186,8 @@ def allocation_inputs(dataset, municipality: str, year: int, capital: str | None
     return AllocationInputs(cat.sum(axis=1).rename("direct_eur"), usage, support, cat)
 
 
-def full_costs(dataset, year: int | Sequence[int] | None = None, method: str = "reciprocal",
-               capital: str | None = "annuity", rate: float = 0.035,
+def full_costs(dataset: Dataset, year: int | Sequence[int] | None = None,
+               method: str = "reciprocal", capital: str | None = "annuity", rate: float = 0.035,
                order: Sequence[str] | None = None,
                municipality: str | Sequence[str] | None = None) -> pd.DataFrame:
     """Full cost of every service cost centre, by cost category and source of overhead.
@@ -272,7 +275,7 @@ def _practical_share(share, output_unit: pd.Series, service_code: pd.Series) -> 
     return values
 
 
-def unit_costs(dataset, year: int | Sequence[int] | None = None,
+def unit_costs(dataset: Dataset, year: int | Sequence[int] | None = None,
                practical_share: float | Mapping[str, float] | None = None,
                **full_cost_kwargs) -> pd.DataFrame:
     """Unit costs, occupancy and the cost of unused capacity per service centre and year.

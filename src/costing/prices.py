@@ -5,13 +5,17 @@ Chapter 6 of ``methodology/``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ._method_tables import constant, cpi_index, table
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
 
 
 def _total(costs, name: str) -> float:
@@ -61,7 +65,8 @@ def service_price(direct_costs, indirect_costs, planned_units: float) -> float:
 
 
 def care_home_copayment(
-    pension, monthly_cost, pension_share: float | None = None, relatives=0.0, *, dataset=None
+    pension, monthly_cost, pension_share: float | None = None, relatives=0.0, *,
+    dataset: Dataset | None = None,
 ) -> pd.DataFrame:
     """Split the monthly cost of a care-home place between client, relatives and municipality.
 
@@ -108,8 +113,8 @@ def care_home_copayment(
                          "municipality_eur": cost - client - relatives_pay})
 
 
-def cost_recovery(dataset, year=None, unit_cost_table: pd.DataFrame | None = None,
-                  **full_cost_kwargs) -> pd.DataFrame:
+def cost_recovery(dataset: Dataset, year: int | Sequence[int] | None = None,
+                  unit_cost_table: pd.DataFrame | None = None, **full_cost_kwargs) -> pd.DataFrame:
     """Tariff revenue against full cost per service centre and year.
 
     Implements formulas (6.2) and (6.4): ``recovery = revenue / full cost``; net municipal
@@ -210,7 +215,7 @@ def to_constant_prices(amounts, years, base_year: int, index: pd.Series | None =
     return np.asarray(amounts, dtype=float) * factor
 
 
-def lvl_to_eur(amount, *, dataset=None):
+def lvl_to_eur(amount, *, dataset: Dataset | None = None):
     """Convert lats (LVL) to euro at the irrevocable rate 0.702804 LVL per EUR.
 
     Implements formula (6.6): ``EUR = LVL / 0.702804``.

@@ -8,12 +8,16 @@ local figure.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ._method_tables import reference
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
 
 OVERHEAD_BASES = ("salary", "salary_and_on_costs")
 
@@ -63,7 +67,7 @@ def working_hours(
     training_days: float = 0,
     days_per_week: int = 5,
     *,
-    dataset=None,
+    dataset: Dataset | None = None,
 ) -> float:
     """Hours actually worked per year by one full-time member of staff (schema row H).
 
