@@ -129,3 +129,9 @@ def test_with_the_shipped_municipalities_table():
     pre = munis[(munis["valid_to"] == T("2021-06-30")) & ~munis.index.isin(splits.index)]
     mapped = ct.territory_map(pre["atvk_code"], "2021-07-01")
     assert len(mapped) == len(pre) and (mapped["share"] == 1.0).all()
+
+
+def test_a_dataset_can_supply_its_municipalities(mini):
+    df = pd.DataFrame({"municipality_code": ["LV0038000", "LV0055000"], "clients": [12, 3]})
+    out = ct.harmonise_territory(df, "2025-07-01", municipalities=mini)
+    assert out.to_dict("list") == {"municipality_code": ["LV0038001"], "clients": [15]}

@@ -8,6 +8,7 @@ in a SQLite table, so that every problem can point at the line a spreadsheet sho
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
 import sqlite3
@@ -156,8 +157,10 @@ def read_folder(folder: Path, p: Problems) -> tuple[dict, dict, pd.DataFrame | N
         files[name] = path.name
         p.files[name] = path.name
         if name not in SCHEMAS and name != PROVENANCE.name:
+            near = difflib.get_close_matches(name.lower(), [*SCHEMAS, PROVENANCE.name], n=1)
+            hint = f" (did you mean {near[0]}.csv?)" if near else ""
             p.add(name, "", "unknown_table",
-                  f"{path.name} is not a table of the data model; known tables: "
+                  f"{path.name} is not a table of the data model{hint}; known tables: "
                   + ", ".join(SCHEMAS), file=path.name)
             continue
         df = read_csv_table(path, name, p)

@@ -46,8 +46,8 @@ def territory_map(codes, to, municipalities: pd.DataFrame | None = None,
         ATVK codes (current or historical).
     to : str, date or int
         Target date; an int year means 31 December of that year.
-    municipalities : DataFrame, optional
-        The ``municipalities`` table (default: the shipped one).
+    municipalities : DataFrame or Dataset, optional
+        The ``municipalities`` table, or a dataset whose table to use (default: the shipped one).
     shares : DataFrame, optional
         Columns ``atvk_code, successor_code, share`` [fraction]: how a split unit's quantities are
         divided between its successors; the shares of one unit must add up to 1.
@@ -64,6 +64,8 @@ def territory_map(codes, to, municipalities: pd.DataFrame | None = None,
         Unknown code, a unit created after ``to``, a split without shares, or a dead end.
     """
     date = _as_date(to)
+    if hasattr(municipalities, "tables"):  # a Dataset: use its (possibly overridden) table
+        municipalities = municipalities.municipalities
     if municipalities is None:
         from .dataset import reference_table
 
