@@ -326,6 +326,17 @@ def provenance_unknown_column(d):
     return "provenance", "column", "foreign_key", line
 
 
+def ssc_periods_overlap(d):
+    set_cell(d, "ssc_rates", 2, "valid_to", "2021-03-31")  # next period starts 2021-01-01
+    return "ssc_rates", "valid_to", "overlapping_periods", 2
+
+
+def cpi_does_not_chain(d):
+    line = line_of(d, "cpi", year="2022")
+    set_cell(d, "cpi", line, "annual_change", "0.15")
+    return "cpi", "cpi_index", "cpi_inconsistent", line
+
+
 MUTATIONS = [
     text_in_number, decimal_comma, fraction_in_int, required_empty, missing_column, extra_column,
     missing_required_table, empty_file, header_only_required, windows_1257, utf16, semicolons,
@@ -337,7 +348,7 @@ MUTATIONS = [
     survey_other_year, service_code_missing, outputs_of_admin_centre, worker_not_social_work,
     role_not_allowed, worker_id_pattern, staff_fte_over_headcount, residual_above_cost,
     bad_boolean_in_override, bad_region_in_override, successor_unknown,
-    provenance_unknown_column,
+    provenance_unknown_column, ssc_periods_overlap, cpi_does_not_chain,
 ]
 
 

@@ -10,7 +10,8 @@ Rule names: ``successor_unknown``, ``end_before_start``, ``service_code_required
 ``output_unit_mismatch``, ``driver_from_service_centre``, ``driver_self``,
 ``driver_cross_municipality``, ``driver_sum_zero``, ``period_outside_year``,
 ``worker_not_in_workers``, ``minutes_per_day``, ``outside_survey_period``,
-``residual_not_below_cost``, ``disposal_before_acquisition``.
+``residual_not_below_cost``, ``disposal_before_acquisition``, ``overlapping_periods``,
+``cpi_inconsistent``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ import pandas as pd
 from .validation import Problems
 
 MINUTES_PER_DAY = 24 * 60
+#: Largest accepted gap between cpi_index[y] / cpi_index[y-1] - 1 and annual_change[y]
+#: (the index is published with 4 decimals, so rounding alone stays far below this).
+CPI_TOLERANCE = 1e-4
 
 
 def _lookup(df: pd.DataFrame, key: str, cols: list[str]) -> pd.DataFrame:
@@ -56,6 +60,31 @@ def _end_before_start(df: pd.DataFrame, start: str, end: str, table: str, p: Pro
               [f"{end} {e:%Y-%m-%d} is before {start} {s:%Y-%m-%d}"
                for s, e in zip(df.loc[bad, start], df.loc[bad, end], strict=True)],
               rows=rows, values=df.loc[bad, end].dt.strftime("%Y-%m-%d"))
+
+
+def check_rates(t: Mapping[str, pd.DataFrame], p: Problems) -> None:
+    """ssc_rates: periods of one rate_id must not overlap; cpi: the index chains its changes."""
+    r = t.get("ssc_rates")
+    if r is not None:
+        _end_before_start(r, "valid_from", "valid_to", "ssc_rates", p)
+        ok = r.dropna(subset=["rate_id", "valid_from"]).sort_values(["rate_id", "valid_from"])
+        nxt = ok.groupby("rate_id", sort=False)["valid_from"].shift(-1)
+        bad = nxt.notna() & (ok["valid_to"].isna() | (ok["valid_to"] >= nxt))
+        p.add("ssc_rates", "valid_to", "overlapping_periods",
+              [f"{i}: this period overlaps the next one, which starts {n:%Y-%m-%d}"
+               for i, n in zip(ok.loc[bad, "rate_id"], nxt[bad], strict=True)],
+              rows=ok.index[bad], values=ok.loc[bad, "valid_to"].dt.strftime("%Y-%m-%d"))
+    c = t.get("cpi")
+    if c is not None:
+        c = c.dropna(subset=["year", "cpi_index"]).sort_values("year")
+        prev = c["cpi_index"].shift(1).where(c["year"].diff() == 1)
+        implied = c["cpi_index"] / prev - 1.0
+        bad = (implied - c["annual_change"]).abs() > CPI_TOLERANCE
+        p.add("cpi", "cpi_index", "cpi_inconsistent",
+              [f"cpi_index {i:g} / {q:g} - 1 = {m:.4f}, but annual_change is {a:g}"
+               for i, q, m, a in zip(c.loc[bad, "cpi_index"], prev[bad], implied[bad],
+                                     c.loc[bad, "annual_change"], strict=True)],
+              rows=c.index[bad], values=c.loc[bad, "cpi_index"])
 
 
 def check_cost_centres(t: Mapping[str, pd.DataFrame], p: Problems) -> None:
@@ -304,9 +333,7 @@ def check_assets(t: Mapping[str, pd.DataFrame], p: Problems) -> None:
 def check_cross_table(t: Mapping[str, pd.DataFrame], p: Problems) -> None:
     """Run every cross-table rule on the typed tables ``t`` (absent tables are skipped)."""
     check_municipalities(t, p)
-    for name in ("ssc_rates",):
-        if name in t:
-            _end_before_start(t[name], "valid_from", "valid_to", name, p)
+    check_rates(t, p)
     check_cost_centres(t, p)
     check_expenditure(t, p)
     if "municipalities" in t:
