@@ -89,7 +89,8 @@ def _own_unit_costs(sh, code):
     return (own if len(own) else None), uc
 
 
-def _service_names(sh, lang) -> dict[str, str]:
+def service_names(sh, lang: str) -> dict[str, str]:
+    """Display name by service code (service catalogue, ``name_lv``/``name_en``)."""
     services = sh.dataset.services
     return {c: service_name(c, lang, services) for c in services["service_code"].astype(str)}
 
@@ -106,7 +107,7 @@ def services_table(sh, code: str, lang: str) -> pd.DataFrame | None:
         return None
     peers, _ = peer_codes(sh, code)
     peer_rows = uc.loc[uc["municipality_code"].isin([p for p in peers if p != code])]
-    snames, unames = _service_names(sh, lang), _unit_names(sh, lang)
+    snames, unames = service_names(sh, lang), _unit_names(sh, lang)
     own = own.sort_values(["service_code", "cost_centre_id"])
     counts = own["service_code"].value_counts()
     seen: dict[str, int] = {}
@@ -148,7 +149,7 @@ def cost_structure_figure(sh, code: str, lang: str):
     own, _ = _own_unit_costs(sh, code)
     if own is None:
         return None
-    snames = _service_names(sh, lang)
+    snames = service_names(sh, lang)
     g = own.groupby("service_code")[["direct_cost_eur", "capital_eur", "overhead_eur"]].sum()
     g["direct_only"] = g["direct_cost_eur"] - g["capital_eur"]
     g.index = [snames.get(c, c) for c in g.index]
@@ -172,7 +173,7 @@ def unit_cost_figure(sh, code: str, lang: str):
                & uc["service_code"].isin(own["service_code"])]
     return plots.peer_strips(
         t, code, category="service_code", value="unit_cost_eur",
-        category_names=_service_names(sh, lang),
+        category_names=service_names(sh, lang),
         title=_lab(sh, "services.unit_cost_title", lang),
         xlabel=_lab(sh, "axis.unit_cost_log", lang), lang=lang, log=True,
         municipality_label=_lab(sh, "legend.municipality", lang),
@@ -251,18 +252,13 @@ def quality_table(sh, code: str, lang: str) -> pd.DataFrame | None:
         rows.append({_lab(sh, "col.item", lang): comp, _lab(sh, "col.note", lang): why})
     own, _ = _own_unit_costs(sh, code)
     if own is not None and "reason" in own.columns:
-        snames = _service_names(sh, lang)
+        snames = service_names(sh, lang)
         for r in own.itertuples(index=False):
             if isinstance(r.reason, str) and r.reason.strip():
                 rows.append({_lab(sh, "col.item", lang): snames.get(r.service_code,
                                                                     r.service_code),
                              _lab(sh, "col.note", lang): r.reason})
     return pd.DataFrame(rows) if rows else None
-
-
-__all__ = ["header", "key_figures_table", "services_table", "cost_structure_figure",
-           "unit_cost_figure", "norm_sentence", "norm_figure", "workload_table",
-           "quality_table", "numeric_columns"]
 
 
 # --- where the municipality stands and why --------------------------------------------------
@@ -273,6 +269,9 @@ GLANCE_INDICATORS = ("spend_per_inh", "net_cost_per_inh", "spend_elderly_per_inh
                      "unit_cost_ltc", "unit_cost_home_care", "occupancy_residential",
                      "overhead_share", "social_workers_per_1000", "cases_per_fte",
                      "client_facing_share", "cost_recovery")
+
+
+GLANCE_INDICATOR_NUMERIC = ("col.value", "col.peer_median", "col.peer_quartiles", "col.rank")
 
 
 def _fmt_indicator(value, unit: str, lang: str) -> str:
@@ -319,126 +318,6 @@ def indicator_table(sh, code: str, lang: str, ids=GLANCE_INDICATORS) -> pd.DataF
     return pd.DataFrame(rows) if rows else None
 
 
-def decomposition_table(sh, code: str, lang: str) -> pd.DataFrame | None:
-    """Gap in spending per inhabitant to the peer group, split into coverage and unit cost."""
-    d = sh.table("decomposition")
-    if d is None:
-        return None
-    own = d.loc[(d["municipality_code"] == code) & d["gap_eur"].notna()]
-    if own.empty:
-        return None
-    snames = _service_names(sh, lang)
-    own = own.reindex(own["gap_eur"].abs().sort_values(ascending=False).index)
-    rows = [{_lab(sh, "col.service", lang): snames.get(r.service_code, r.service_code),
-             _lab(sh, "col.spend_per_inh", lang): format_number(
-                 r.spending_per_inhabitant_eur, lang, 2),
-             _lab(sh, "col.peer_spend_per_inh", lang): format_number(
-                 r.peer_spending_per_inhabitant_eur, lang, 2),
-             _lab(sh, "col.gap", lang): format_number(r.gap_eur, lang, 2),
-             _lab(sh, "col.coverage_effect", lang): format_number(r.coverage_effect_eur, lang, 2),
-             _lab(sh, "col.unit_cost_effect", lang): format_number(r.unit_cost_effect_eur,
-                                                                   lang, 2)}
-            for r in own.itertuples(index=False)]
-    return pd.DataFrame(rows)
-
-
-DECOMPOSITION_NUMERIC = ("col.spend_per_inh", "col.peer_spend_per_inh", "col.gap",
-                         "col.coverage_effect", "col.unit_cost_effect")
-GLANCE_INDICATOR_NUMERIC = ("col.value", "col.peer_median", "col.peer_quartiles", "col.rank")
-EXPECTED_NUMERIC = ("col.unit_cost", "col.expected", "col.interval", "col.unexplained")
-
-
-def need_sentence(sh, code: str, lang: str) -> str:
-    """Need index, spending against what the need would predict, and resource use."""
-    n = sh.table("need")
-    if n is None or code not in set(n["municipality_code"]):
-        return ""
-    r = n.loc[n["municipality_code"] == code].iloc[0]
-    return _lab(sh, "position.need", lang,
-                need=format_number(r["need_index"], lang, 2),
-                spend=format_number(r["spending_per_inhabitant_eur"], lang, 2),
-                expected=format_number(r["expected_spending_per_inhabitant_eur"], lang, 2),
-                adjusted=format_number(r["need_adjusted_spending_per_inhabitant_eur"], lang, 2),
-                use=format_number(r["resource_use"], lang, 2))
-
-
-def need_figure(sh, code: str, lang: str):
-    """Resource use (1 = network average after adjusting for need) among the peers."""
-    n = sh.table("need")
-    if n is None:
-        return None
-    peers, _ = peer_codes(sh, code)
-    v = n.set_index("municipality_code")["resource_use"].astype(float).reindex(peers)
-    if pd.isna(v.get(code, np.nan)):
-        return None
-    return plots.peer_bars(v, code, municipality_names(sh.dataset),
-                           title=_lab(sh, "position.need_title", lang),
-                           xlabel=_lab(sh, "position.resource_use", lang), lang=lang,
-                           reference=1.0, reference_label=_lab(sh, "legend.average", lang),
-                           decimals=2)
-
-
-def expected_cost_table(sh, code: str, lang: str) -> pd.DataFrame | None:
-    """Each service centre's unit cost against the cost its scale, occupancy and service
-    predict (expected-cost regression), with the 95 % prediction interval."""
-    e = sh.table("expected_cost")
-    if e is None:
-        return None
-    own = e.loc[(e["municipality_code"] == code) & e["expected_unit_cost_eur"].notna()]
-    if own.empty:
-        return None
-    snames = _service_names(sh, lang)
-    own = own.sort_values(["service_code", "cost_centre_id"])
-    counts = own["service_code"].value_counts()
-    seen: dict[str, int] = {}
-    rows = []
-    for r in own.itertuples(index=False):
-        seen[r.service_code] = seen.get(r.service_code, 0) + 1
-        name = snames.get(r.service_code, r.service_code)
-        if counts[r.service_code] > 1:
-            name = f"{name} ({seen[r.service_code]})"
-        rows.append({
-            _lab(sh, "col.service", lang): name,
-            _lab(sh, "col.unit_cost", lang): format_number(r.unit_cost_eur, lang, 2),
-            _lab(sh, "col.expected", lang): format_number(r.expected_unit_cost_eur, lang, 2),
-            _lab(sh, "col.interval", lang): (f"{format_number(r.pi_lower_eur, lang, 2)} – "
-                                             f"{format_number(r.pi_upper_eur, lang, 2)}"),
-            _lab(sh, "col.unexplained", lang): format_percent(r.unexplained_share, lang),
-            _lab(sh, "col.note", lang): (_lab(sh, "position.outside", lang)
-                                         if bool(r.outside_pi) else "")})
-    return pd.DataFrame(rows)
-
-
-def efficiency_sentence(sh, code: str, lang: str) -> str:
-    """DEA efficiency score and the municipalities on the frontier it is compared with."""
-    e = sh.table("efficiency")
-    if e is None or code not in set(e["municipality_code"]):
-        return _lab(sh, "position.no_efficiency", lang) if e is not None else ""
-    r = e.loc[e["municipality_code"] == code].iloc[0]
-    names = municipality_names(sh.dataset)
-    refs = [names.get(p, p) for p in str(r["peers"]).split("|") if p and p != code]
-    if float(r["efficiency"]) >= 1 - 1e-9:
-        return _lab(sh, "position.efficient", lang)
-    return _lab(sh, "position.efficiency", lang, score=format_percent(r["efficiency"], lang),
-                saving=format_percent(1 - float(r["efficiency"]), lang),
-                peers=", ".join(refs))
-
-
-def efficiency_figure(sh, code: str, lang: str):
-    """DEA efficiency of the municipality and its peer group."""
-    e = sh.table("efficiency")
-    if e is None:
-        return None
-    peers, _ = peer_codes(sh, code)
-    v = e.set_index("municipality_code")["efficiency"].astype(float).reindex(peers)
-    if pd.isna(v.get(code, np.nan)):
-        return None
-    return plots.peer_bars(v, code, municipality_names(sh.dataset),
-                           title=_lab(sh, "position.efficiency_title", lang),
-                           xlabel=_lab(sh, "position.efficiency_axis", lang), lang=lang,
-                           decimals=2)
-
-
 def caseload_sentence(sh, code: str, lang: str) -> str:
     """Weighted caseload per FTE against capacity (:func:`costing.weighted_caseload`), or why
     it is not shown (no caseload data, or fewer than :data:`costing.MIN_WORKERS` workers)."""
@@ -457,35 +336,3 @@ def caseload_sentence(sh, code: str, lang: str) -> str:
                 status=label_or(sh, f"status.{r['status']}", lang, str(r["status"])),
                 workers=format_number(r["n_workers"], lang))
 
-
-def funnel_figure(sh, code: str, lang: str):
-    """Funnel plot of home-care coverage (clients per 1,000 inhabitants aged 65+) against the
-    size of that population, with 95 % and 99.8 % control limits (:func:`costing.funnel_limits`)."""
-    from .funnel import funnel_limits
-
-    f = sh.table("funnel")
-    if f is None or code not in set(f["municipality_code"]):
-        return None
-    f = f.set_index("municipality_code")
-    grid = np.geomspace(float(f["n"].min()), float(f["n"].max()), 200)
-    lim = funnel_limits(float(f["target"].iloc[0]), grid, per=1000.0)
-    return plots.peer_scatter(
-        f["n"].astype(float), f["rate"].astype(float) * 1000.0, code,
-        municipality_names(sh.dataset), title=_lab(sh, "position.funnel_title", lang),
-        xlabel=_lab(sh, "position.funnel_x", lang), ylabel=_lab(sh, "position.funnel_y", lang),
-        lang=lang, line=(grid, lim["target"].to_numpy()),
-        band=(grid, lim["lower_99_8"].to_numpy(), lim["upper_99_8"].to_numpy()),
-        line_label=_lab(sh, "legend.national_rate", lang),
-        band_label=_lab(sh, "legend.control_limits", lang), logx=True)
-
-
-def funnel_sentence(sh, code: str, lang: str) -> str:
-    """Where the municipality lies on the funnel plot, in words."""
-    f = sh.table("funnel")
-    if f is None or code not in set(f["municipality_code"]):
-        return ""
-    r = f.loc[f["municipality_code"] == code].iloc[0]
-    band = str(r["band"])
-    where = label_or(sh, f"funnel.{band.split('_')[0]}", lang, band)
-    return _lab(sh, "position.funnel", lang, rate=format_number(float(r["rate"]) * 1000, lang, 1),
-                target=format_number(float(r["target"]) * 1000, lang, 1), where=where)
