@@ -120,3 +120,8 @@ def test_floats_survive_exactly(valid_dataset_dir, tmp_path):
     again = ct.load_dataset(ct.write_sqlite(ds, tmp_path / "f.sqlite"))
     assert (again.expenditure["amount_eur"].to_numpy() == ds.expenditure["amount_eur"].to_numpy()
             ).all()
+
+
+def test_file_names_with_spaces_and_uri_characters(tmp_path, mini):
+    path = ct.write_sqlite(mini, tmp_path / "my data #1?.sqlite")
+    assert ct.load_dataset(path).content_hash() == mini.content_hash()

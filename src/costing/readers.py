@@ -225,7 +225,7 @@ def read_sqlite(path: Path, p: Problems) -> tuple[dict, dict, pd.DataFrame | Non
     """Read a dataset stored by :func:`costing.store.write_sqlite` (same return as read_folder)."""
     label = path.name
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as e:
         p.add("", "", "unreadable", f"cannot open {label} as SQLite: {e}", file=label)
         return {}, {}, None, {}
