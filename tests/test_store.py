@@ -6,6 +6,8 @@ import sqlite3
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import costing as ct
 import costing.store as store
@@ -125,3 +127,15 @@ def test_floats_survive_exactly(valid_dataset_dir, tmp_path):
 def test_file_names_with_spaces_and_uri_characters(tmp_path, mini):
     path = ct.write_sqlite(mini, tmp_path / "my data #1?.sqlite")
     assert ct.load_dataset(path).content_hash() == mini.content_hash()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.floats(min_value=0, max_value=1e12, allow_nan=False), min_size=89,
+                max_size=89))
+def test_any_amounts_survive_frames_and_sqlite_exactly(tmp_path_factory, mini, amounts):
+    frames = {n: mini.tables[n] for n in (*mini.present, *REFERENCE_TABLES)}
+    frames["expenditure"] = mini.expenditure.assign(amount_eur=amounts)
+    ds = ct.dataset_from_frames(frames)
+    assert ds.expenditure["amount_eur"].tolist() == amounts
+    path = ct.write_sqlite(ds, tmp_path_factory.mktemp("h") / "h.sqlite")
+    assert ct.load_dataset(path).expenditure["amount_eur"].tolist() == amounts
