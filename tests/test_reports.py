@@ -260,3 +260,18 @@ def test_kernel_pool_retries_a_kernel_that_fails_to_start(monkeypatch):
     pool = KernelPool("python3", retries=1)
     with pytest.raises(RuntimeError, match="failed to start 2 times"):
         pool.get(prefetch=False)
+
+
+def test_another_dataset_and_a_model_it_cannot_support(tmp_path):
+    # the hand-made mini dataset (2 municipalities) is too small for the expected-cost model:
+    # both reports are written, the section is left out and the data-quality section says why
+    mini = Path(__file__).parent / "data" / "mini"
+    res = ct.run_reports(None, year=YEAR, lang="en", dataset=str(mini), out=tmp_path,
+                         workers=1, progress=False)
+    assert res.ok, res.summary()
+    ds = ct.load_dataset(mini)
+    for code in ds.municipality_codes:
+        html = (tmp_path / "en" / f"{code}.html").read_text(encoding="utf-8")
+        assert "Not computed, section left out" in html and "Expected-cost model" in html
+        assert ct.label("position.expected_title", "en") not in html
+        assert str(mini.resolve()) in html  # the dataset parameter is on record

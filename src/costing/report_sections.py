@@ -244,24 +244,33 @@ def workload_table(sh, code: str, lang: str) -> tuple[pd.DataFrame | None, str]:
     return pd.DataFrame(out), note
 
 
+def _phrase(sh, text: str, lang: str) -> str:
+    """A library's fixed English phrase (unit-cost reasons and notes) in ``lang``: looked up
+    as ``phrase.<slug>`` in the labels table, the English text itself when not there."""
+    slug = "".join(ch if ch.isalnum() else "_" for ch in text.lower()).strip("_")[:60]
+    return label_or(sh, f"phrase.{slug}", lang, text)
+
+
 def quality_table(sh, code: str, lang: str) -> pd.DataFrame | None:
-    """Data problems met while building this report (components not computed, unit costs
-    that could not be computed and why)."""
-    rows = []
-    for comp, why in sh.problems.items():
-        rows.append({_lab(sh, "col.item", lang): comp, _lab(sh, "col.note", lang): why})
+    """Data problems met while building this report: shared computations that failed, and
+    unit costs the library could not compute (or computed only in part) and why."""
+    item, note = _lab(sh, "col.item", lang), _lab(sh, "col.note", lang)
+    rows = [{item: label_or(sh, f"component.{comp}", lang, comp),
+             note: _lab(sh, "quality.not_computed", lang, reason=why)}
+            for comp, why in sh.problems.items()]
     own, _ = _own_unit_costs(sh, code)
-    if own is not None and "reason" in own.columns:
+    if own is not None:
         snames = service_names(sh, lang)
         for r in own.itertuples(index=False):
-            if isinstance(r.reason, str) and r.reason.strip():
-                rows.append({_lab(sh, "col.item", lang): snames.get(r.service_code,
-                                                                    r.service_code),
-                             _lab(sh, "col.note", lang): r.reason})
+            texts = [t for col in ("reason", "notes") if isinstance(getattr(r, col, ""), str)
+                     for t in getattr(r, col).split("; ") if t.strip()]
+            for t in texts:
+                rows.append({item: snames.get(r.service_code, r.service_code),
+                             note: _phrase(sh, t, lang)})
     return pd.DataFrame(rows) if rows else None
 
 
-# --- where the municipality stands and why --------------------------------------------------
+# --- indicators at a glance (costing.peer_stats) ---------------------------------------------
 
 #: Indicators shown at a glance (registry ids), in this order.
 GLANCE_INDICATORS = ("spend_per_inh", "net_cost_per_inh", "spend_elderly_per_inh65",
