@@ -143,7 +143,9 @@ class _DS:
 def _norm_dataset() -> _DS:
     centres = pd.DataFrame({"cost_centre_id": ["A-SW", "A-LTC", "B-SW", "C-SW", "D-SW"],
                             "municipality_code": ["LV0001000", "LV0001000", "LV0002000",
-                                                  "LV0003000", "LV0004000"]})
+                                                  "LV0003000", "LV0004000"],
+                            "service_code": ["SOCIAL_WORK", "LTC", "SOCIAL_WORK", "SOCIAL_WORK",
+                                             "SOCIAL_WORK"]})
     staff = pd.DataFrame({"year": 2024,
                           "cost_centre_id": ["A-SW", "A-LTC", "A-LTC", "B-SW", "B-SW"],
                           "job_code": ["SOCIAL_WORKER", "SOCIAL_CARER", "CARER",
@@ -162,13 +164,17 @@ def _norm_dataset() -> _DS:
 
 def test_staffing_norm_hand_example():
     out = ct.staffing_norm(_norm_dataset(), 2024).set_index("municipality_code")
-    # A: specialists = social worker 6 + social carer 1.5 (carers do not count) = 7.5 FTE for
-    # 2,000 + 8,000 = 10,000 inhabitants: (7.6) 0.75 per 1,000; (7.7) required 10; (7.8) gap −2.5.
+    # A: the social service's specialists = social worker 6 FTE (the social carer's 1.5 FTE work in
+    # a care home, and carers are no specialists) for 2,000 + 8,000 = 10,000 inhabitants:
+    # (7.6) 0.6 per 1,000; (7.7) required 10; (7.8) gap 6 − 10 = −4.
     a = out.loc["LV0001000"]
-    assert a["population"] == 10_000 and a["specialist_fte"] == pytest.approx(7.5)
-    assert a["fte_per_1000"] == pytest.approx(0.75)
+    assert a["population"] == 10_000 and a["specialist_fte"] == pytest.approx(6.0)
+    assert a["fte_per_1000"] == pytest.approx(0.6)
     assert a["required_fte"] == pytest.approx(10.0)
-    assert a["gap_fte"] == pytest.approx(-2.5) and not a["meets_norm"]
+    assert a["gap_fte"] == pytest.approx(-4.0) and not a["meets_norm"]
+    # counting every cost centre adds the care home's social carer: 7.5 FTE, 0.75 per 1,000
+    every = ct.staffing_norm(_norm_dataset(), 2024, services=None).set_index("municipality_code")
+    assert every.loc["LV0001000", "specialist_fte"] == pytest.approx(7.5)
     # B: 12 FTE for 12,000 inhabitants: exactly the norm, which is met.
     b = out.loc["LV0002000"]
     assert b["fte_per_1000"] == pytest.approx(1.0) and b["meets_norm"]

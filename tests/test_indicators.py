@@ -71,9 +71,10 @@ def test_values_by_hand(ind):
     assert _v(ind, M1, 2024, "cost_recovery")["value"] == pytest.approx(301_000 / 1_050_000)
     assert _v(ind, M1, 2024, "cost_recovery_ltc")["value"] == pytest.approx(0.4)
     assert _v(ind, M1, 2024, "net_cost_per_inh")["value"] == pytest.approx(749_000 / 40_600)
-    # specialists: SOCIAL_CARER 10 FTE + SOCIAL_WORKER 3 FTE = 13 -> 13 / 40,600 * 1000
+    # specialists of the social service (7.6): SOCIAL_WORKER 3 FTE in the social work department
+    # (the 10 FTE social carers work in home care) -> 3 / 40,600 * 1000
     assert _v(ind, M1, 2024, "social_workers_per_1000")["value"] == pytest.approx(
-        13 / 40_600 * 1000)
+        3 / 40_600 * 1000)
     # caseloads 2024: 3 workers x (22.5 + 40) = 187.5 open cases over 1 + 1 + 0.5 FTE = 75
     assert _v(ind, M1, 2024, "cases_per_fte")["value"] == pytest.approx(75.0)
     # diaries: client contact + home visits 2,160 of 4,050 minutes = 0.533333

@@ -49,12 +49,20 @@ def caseload_status(utilisation: Any) -> np.ndarray:
     return np.where(np.isnan(u), None, status).astype(object)
 
 
-def staffing_norm(dataset: Any, year: int, per_1000: float = 1.0) -> pd.DataFrame:
+#: Services whose staff make up the municipal social service for the norm (7.6): the social work
+#: done by the social service office. Specialists in care homes or day centres deliver a service
+#: of their own and are not counted against the norm.
+NORM_SERVICES: tuple[str, ...] = ("SOCIAL_WORK",)
+
+
+def staffing_norm(dataset: Any, year: int, per_1000: float = 1.0,
+                  services: Sequence[str] | None = NORM_SERVICES) -> pd.DataFrame:
     """Social work specialists per 1,000 inhabitants against the legal norm, per municipality.
 
     Implements (7.6)–(7.8): ``f = F / P × 1000``, required ``R = n × P / 1000`` and gap
     ``F − R`` (negative = shortfall), where F is the FTE of jobs with
-    ``is_social_work_specialist`` in the municipality's cost centres, P the population and n the
+    ``is_social_work_specialist`` in the municipality's social-service cost centres (those of
+    ``services``), P the population and n the
     norm (1 specialist per 1,000 inhabitants: Law on Social Services and Social Assistance;
     Ministry of Welfare indicator).
 
@@ -66,6 +74,9 @@ def staffing_norm(dataset: Any, year: int, per_1000: float = 1.0) -> pd.DataFram
         Calendar year.
     per_1000 : float
         The norm n. [specialists per 1,000 inhabitants]
+    services : sequence of str or None
+        Service codes of the cost centres whose specialists count (default ``NORM_SERVICES``,
+        the social service's social work); None counts every cost centre.
 
     Returns
     -------
@@ -81,13 +92,17 @@ def staffing_norm(dataset: Any, year: int, per_1000: float = 1.0) -> pd.DataFram
     if not per_1000 > 0:
         raise InputError(f"staffing_norm: per_1000 must be > 0, got {per_1000!r}")
     staff = table(dataset, "staff")
-    centres = table(dataset, "cost_centres")[["cost_centre_id", "municipality_code"]]
+    centres = table(dataset, "cost_centres")[["cost_centre_id", "municipality_code",
+                                              "service_code"]]
     jobs = reference("jobs", dataset)
     specialist = set(jobs.loc[_flag(jobs["is_social_work_specialist"]), "job_code"].astype(str))
     staff = staff.loc[staff["year"].astype(int) == year].merge(centres, on="cost_centre_id",
                                                                how="left")
     reported = set(staff["municipality_code"].dropna())
-    fte = (staff.loc[staff["job_code"].astype(str).isin(specialist)]
+    counted = staff["job_code"].astype(str).isin(specialist)
+    if services is not None:
+        counted &= staff["service_code"].astype(str).isin([str(c) for c in services])
+    fte = (staff.loc[counted]
            .groupby("municipality_code")["fte"].sum())
     pop = reference("population", dataset)
     pop = pop.loc[pd.to_numeric(pop["year"]).astype(int) == year]
