@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from .errors import InputError
 from .labels import format_number
@@ -46,7 +46,10 @@ def _legend_below(fig, ax, n: int) -> None:
 def _style(ax, lang: str, axis: str = "x") -> None:
     ax.spines[["top", "right"]].set_visible(False)
     fmt = FuncFormatter(lambda v, _pos: format_number(v, lang, 0 if abs(v) >= 10 or v == 0 else 1))
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    if target.get_scale() == "linear":  # few ticks: long money labels must not collide
+        target.set_major_locator(MaxNLocator(nbins=6))
+    target.set_major_formatter(fmt)
     ax.grid(axis=axis, color="#E3E7EC", linewidth=0.8)
     ax.set_axisbelow(True)
 
@@ -220,7 +223,9 @@ def peer_scatter(x: pd.Series, y: pd.Series, highlight: str, names: Mapping[str,
     ax.scatter(peers["x"], peers["y"], s=26, color=PEER, zorder=3)
     own = both.loc[highlight]
     ax.scatter([own["x"]], [own["y"]], s=110, color=HIGHLIGHT, edgecolor="white", zorder=4)
-    ax.annotate(names.get(highlight, highlight), (own["x"], own["y"]), xytext=(7, 6),
+    right = (both["x"] < own["x"]).mean() > 0.75  # near the right edge: name to the left
+    ax.annotate(names.get(highlight, highlight), (own["x"], own["y"]),
+                xytext=(-8, 7) if right else (8, 7), ha="right" if right else "left",
                 textcoords="offset points", color=HIGHLIGHT, fontweight="bold", fontsize=10)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
