@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import costing as ct
 from costing.errors import ERROR_COLUMNS
@@ -320,6 +323,18 @@ def successor_unknown(d):
     return "municipalities", "successor_code", "successor_unknown", 4
 
 
+def stray_quote(d):
+    text = (d / "staff.csv").read_text(encoding="utf-8").splitlines()
+    text[1] = text[1].replace(",MANAGER,", ',"MANAGER"x,')
+    (d / "staff.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    return "staff", "", "csv_syntax", 2
+
+
+def huge_whole_number(d):
+    set_cell(d, "outputs", 2, "clients", "9" * 30)
+    return "outputs", "clients", "not_a_whole_number", 2
+
+
 def provenance_unknown_column(d):
     line = append_row(d, "provenance", {"table": "expenditure", "column": "amount",
                                         "kind": "synthetic", "source": "x"})
@@ -348,7 +363,8 @@ MUTATIONS = [
     survey_other_year, service_code_missing, outputs_of_admin_centre, worker_not_social_work,
     role_not_allowed, worker_id_pattern, staff_fte_over_headcount, residual_above_cost,
     bad_boolean_in_override, bad_region_in_override, successor_unknown,
-    provenance_unknown_column, ssc_periods_overlap, cpi_does_not_chain,
+    provenance_unknown_column, ssc_periods_overlap, cpi_does_not_chain, stray_quote,
+    huge_whole_number,
 ]
 
 
@@ -473,3 +489,46 @@ def test_errors_frame_types(valid_dataset_dir):
     errs = info.value.errors
     assert str(errs["row"].dtype) == "Int64"
     assert isinstance(errs, pd.DataFrame)
+
+
+# --------------------------------------------------------------------------- fuzzing
+# Whatever a cell or a file contains, loading gives a Dataset or a DataValidationError with a
+# readable problem list, never another exception.
+
+TABLE_FILES = sorted(p.stem for p in (Path(__file__).parent / "data" / "mini").glob("*.csv"))
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(table=st.sampled_from(TABLE_FILES), line=st.integers(1, 40), col=st.integers(0, 7),
+       value=st.text(max_size=12))
+def test_any_cell_value_gives_a_dataset_or_a_problem_list(valid_dataset_dir, tmp_path_factory,
+                                                           table, line, col, value):
+    d = tmp_path_factory.mktemp("fuzz") / "mini"
+    shutil.copytree(valid_dataset_dir, d)
+    rows = read_rows(d, table)
+    r, c = min(line, len(rows)) - 1, min(col, len(rows[0]) - 1)
+    rows[r][c] = value
+    write_rows(d, table, rows)
+    try:
+        ct.load_dataset(d)
+    except ct.DataValidationError as e:
+        assert len(e.errors) >= 1
+        assert e.errors["rule"].str.len().min() > 0 and e.errors["message"].str.len().min() > 0
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(table=st.sampled_from(TABLE_FILES), at=st.integers(0, 2000),
+       junk=st.binary(min_size=1, max_size=8))
+def test_any_byte_junk_gives_a_dataset_or_a_problem_list(valid_dataset_dir, tmp_path_factory,
+                                                         table, at, junk):
+    d = tmp_path_factory.mktemp("bytes") / "mini"
+    shutil.copytree(valid_dataset_dir, d)
+    raw = (d / f"{table}.csv").read_bytes()
+    at = min(at, len(raw))
+    (d / f"{table}.csv").write_bytes(raw[:at] + junk + raw[at:])
+    try:
+        ct.load_dataset(d)
+    except ct.DataValidationError as e:
+        assert len(e.errors) >= 1

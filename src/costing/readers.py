@@ -87,7 +87,14 @@ def parse_csv(text: str, table: str, p: Problems) -> pd.DataFrame | None:
         arr = fast.to_numpy()
         empty = (arr == "").all(axis=1) if arr.size else np.zeros(len(fast), dtype=bool)
         return fast[~empty] if empty.any() else fast
-    rows = list(csv.reader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        rows = list(reader)
+    except csv.Error as e:
+        p.add(table, "", "csv_syntax", f"the file cannot be read as CSV at line "
+              f"{reader.line_num}: {e} (a stray quote or line break inside a value?)",
+              rows=[reader.line_num])
+        return None
     if not rows or not rows[0]:
         p.add(table, "", "empty_file", "the first line (the header) is empty", rows=[1])
         return None
@@ -102,7 +109,7 @@ def parse_csv(text: str, table: str, p: Problems) -> pd.DataFrame | None:
     if len(rows) == n_lines:
         lines = np.arange(2, len(body) + 2)
     else:  # quoted fields span lines: recount the physical line of every record
-        reader = csv.reader(io.StringIO(text))
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
         next(reader)
         lines_l = []
         for _ in reader:

@@ -10,8 +10,9 @@ the meaning of the data (amounts, FTE, survey periods, drivers, ...) live in
 Rule names (the ``rule`` column of ``DataValidationError.errors``)
 ------------------------------------------------------------------
 File level: ``path_not_found``, ``not_a_dataset``, ``encoding``, ``empty_file``, ``delimiter``,
-``field_count``, ``unknown_table``, ``missing_table``, ``empty_table``, ``missing_column``,
-``extra_column``, ``duplicate_column``, ``unreadable``, ``schema_version``, ``invalid_json``.
+``csv_syntax``, ``field_count``, ``unknown_table``, ``missing_table``, ``empty_table``,
+``missing_column``, ``extra_column``, ``duplicate_column``, ``unreadable``, ``schema_version``,
+``invalid_json``.
 Values: ``required``, ``not_a_number``, ``not_a_whole_number``, ``not_a_date``, ``not_a_boolean``,
 ``not_allowed``, ``pattern``, ``below_minimum``, ``above_maximum``.
 Keys: ``duplicate_key``, ``foreign_key``. Cross-table: see :mod:`costing.validation_rules`.
@@ -31,6 +32,7 @@ from .schema import REQUIRED_TABLES, SCHEMAS, TABLE_NEEDS, Column, TableSchema
 
 _TABLE_ORDER = [t for t in SCHEMAS if not SCHEMAS[t].reference] + [
     t for t in SCHEMAS if SCHEMAS[t].reference]
+_MAX_EXACT_INT = 2**53  # larger whole numbers are not exact in float64
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 
@@ -138,6 +140,10 @@ def _convert_column(s: pd.Series, col: Column, table: str, p: Problems) -> pd.Se
             if re.fullmatch(r"-?[\d ]+,\d+", v) else ""))
         num[bad] = np.nan
         if col.kind == "int":
+            huge = np.isfinite(num) & (np.abs(num) > _MAX_EXACT_INT)
+            c.report("not_a_whole_number", huge, lambda v: f"{name} must be a whole number "
+                     f"between -{_MAX_EXACT_INT:,} and {_MAX_EXACT_INT:,}, found '{v}'")
+            num[huge] = np.nan
             frac = np.isfinite(num) & (num % 1 != 0)
             c.report("not_a_whole_number", frac, lambda v: f"{name} must be a whole number, "
                      f"found '{v}'")
