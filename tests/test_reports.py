@@ -91,6 +91,7 @@ def test_reports_have_no_code_no_errors_and_state_provenance(batch, demo, lang):
         assert not re.search(r"<img[^>]+src=\"(?!data:)", html)
         assert not re.search(r"<script[^>]+src=", html)
         ct.assert_no_worker_ids(html)
+        ct.assert_no_worker_ids(out / lang / "notebooks" / f"{code}.ipynb")
         assert demo.content_hash() in html and ct.__version__ in html
         assert f'lang="{lang}"' in html
         nb = json.loads((out / lang / "notebooks" / f"{code}.ipynb").read_text())
@@ -249,7 +250,7 @@ def test_kernel_pool_retries_a_kernel_that_fails_to_start(monkeypatch):
 
     monkeypatch.setattr(KernelPool, "_spawn", spawn)
     monkeypatch.setattr(KernelPool, "_ready", ready)
-    pool = KernelPool("python3", retries=1)
+    pool = KernelPool("python3", retries=1, max_uses=1)
     km, attempts = pool.get(prefetch=True)
     assert attempts == 2 and km is made[1] and made[0].shut  # the dead one was cleaned up
     assert pool._spare is made[2]  # the next kernel is already starting
@@ -257,7 +258,7 @@ def test_kernel_pool_retries_a_kernel_that_fails_to_start(monkeypatch):
     assert made[2].shut
 
     plan = iter([False, False])
-    pool = KernelPool("python3", retries=1)
+    pool = KernelPool("python3", retries=1, max_uses=1)
     with pytest.raises(RuntimeError, match="failed to start 2 times"):
         pool.get(prefetch=False)
 
@@ -275,3 +276,33 @@ def test_another_dataset_and_a_model_it_cannot_support(tmp_path):
         assert "Not computed, section left out" in html and "Expected-cost model" in html
         assert ct.label("position.expected_title", "en") not in html
         assert str(mini.resolve()) in html  # the dataset parameter is on record
+        # 3 workers per municipality < MIN_WORKERS: time use and caseload withheld, reason given
+        assert ct.MIN_WORKERS > 3
+        assert ct.label("workload.suppressed", "en", n=ct.MIN_WORKERS) in html
+        assert ct.label("workload.caseload_suppressed", "en", n=ct.MIN_WORKERS) in html
+        assert ct.label("workload.share", "en") not in html
+
+
+def test_a_reused_kernel_carries_no_state_between_reports(tmp_path, batch):
+    # one worker runs three reports in one warm kernel; a cell placed before the template's
+    # own code checks that nothing of the previous municipality's notebook is left
+    out_ok, _ = batch
+    out = tmp_path / "out"
+    (out / "_shared").mkdir(parents=True)
+    for f in (out_ok / "_shared").glob("*.pkl"):
+        os.link(f, out / "_shared" / f.name)
+    nb = nbformat.read(TEMPLATE, as_version=4)
+    i = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    nb.cells.insert(i + 1, nbformat.v4.new_code_cell(
+        "leftover = [n for n in ('sh', 'head', 'services', 'rs', 'ct', 'show') if n in dir()]\n"
+        "assert not leftover, f'state of an earlier report: {leftover}'"))
+    template = tmp_path / "isolated.ipynb"
+    nbformat.write(nb, template)
+    codes = ["LV0002000", "LV0003000", "LV0004000"]
+    res = ct.run_reports(codes, year=YEAR, lang="en", out=out, workers=1, progress=False,
+                         template=template)
+    assert res.ok, res.summary()
+    for code in codes:
+        record = nbformat.read(out / "en" / "notebooks" / f"{code}.ipynb", as_version=4)
+        counts = [c.execution_count for c in record.cells if c.cell_type == "code"]
+        assert counts == list(range(1, len(counts) + 1))  # a new session for every report

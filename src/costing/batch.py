@@ -3,14 +3,16 @@
 Each worker process of the batch (see :func:`costing.reports.run_reports`) keeps
 
 * one nbconvert HTML exporter (building it loads the templates: done once, not per report), and
-* a small **warm kernel pool**: while a report runs, the kernel for the worker's next report is
-  already starting and importing the library (``IPKernelApp.exec_lines``), so a report never
-  waits for a cold kernel. Every report still gets a fresh kernel of its own: no state passes
-  from one municipality's notebook to the next.
+* a small **warm kernel pool**: a kernel starts ahead of need with the library already imported
+  (``IPKernelApp.exec_lines``) and serves several reports; between two reports its namespace is
+  reset to a new IPython session, so no variable passes from one municipality's notebook to the
+  next while the imports (seconds per report) are paid once. A kernel whose report failed is
+  discarded.
 
-Execution goes through :func:`papermill.execute_notebook` with the pre-started kernel manager, so
-the record notebook has papermill's injected-parameters cell, metadata and error markers. A kernel
-that fails to start is replaced and the report retried once. Files are written to a temporary
+Execution goes through :func:`papermill.execute_notebook` with the pre-started kernel manager and
+a papermill engine that closes its client afterwards, so the record notebook has papermill's
+injected-parameters cell, metadata and error markers. A kernel that fails to start is replaced
+once before the report is given up. Files are written to a temporary
 name in the target folder and moved into place with :func:`os.replace` (atomic).
 """
 
@@ -29,6 +31,7 @@ WARM_MODULES = ("numpy", "pandas", "matplotlib", "matplotlib.figure", "IPython.d
                 "costing", "costing.plots", "costing.report_html", "costing.reports")
 
 _WARM_CODE = "import costing.batch as _cb; _cb.warm_up(); del _cb"
+_RESET_CODE = "get_ipython().reset(new_session=True); __import__('gc').collect()"
 
 
 def warm_up(modules: tuple[str, ...] = WARM_MODULES) -> None:
@@ -94,13 +97,25 @@ def atomic_write(path: str | os.PathLike, data: str | bytes) -> None:
 
 
 class KernelPool:
-    """Fresh, pre-warmed kernels, one per report, the next one starting while the current runs."""
+    """Warm kernels for one worker: each serves up to ``max_uses`` reports, reset in between.
 
-    def __init__(self, kernel_name: str, start_timeout: float = 60.0, retries: int = 1):
+    A kernel is started ahead of need (``prefetch``) with the library already imported. Before
+    it runs a second report its IPython namespace is reset to a new session
+    (``InteractiveShell.reset(new_session=True)``: no variable of the previous municipality's
+    notebook survives, the execution count starts again at 1); imported modules stay loaded,
+    which is the saving. A kernel whose report failed is never reused. ``max_uses=1`` gives a
+    fresh kernel per report.
+    """
+
+    def __init__(self, kernel_name: str, start_timeout: float = 60.0, retries: int = 1,
+                 max_uses: int = 8):
         self.kernel_name = kernel_name
         self.start_timeout = start_timeout
         self.retries = retries
+        self.max_uses = max(1, int(max_uses))
         self._spare = None
+        self._current = None
+        self._uses = 0
 
     def _spawn(self):
         from jupyter_client import KernelManager
@@ -124,11 +139,19 @@ class KernelPool:
         finally:
             kc.stop_channels()
 
-    def get(self, prefetch: bool = True):
-        """A started, ready kernel manager; retries a kernel that fails to start.
+    def _reset(self, km) -> None:
+        kc = km.blocking_client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=self.start_timeout)
+            reply = kc.execute_interactive(_RESET_CODE, silent=True, store_history=False,
+                                           timeout=self.start_timeout)
+            if reply["content"].get("status") != "ok":
+                raise RuntimeError(f"kernel reset failed: {reply['content']}")
+        finally:
+            kc.stop_channels()
 
-        Returns ``(km, attempts)``. With ``prefetch`` the next kernel starts at once.
-        """
+    def _fresh(self):
         attempts = 0
         while True:
             attempts += 1
@@ -137,18 +160,45 @@ class KernelPool:
                 if km is None:
                     km = self._spawn()
                 self._ready(km)
-                break
+                return km, attempts
             except Exception as exc:  # kernel died or timed out during start
                 self.discard(km)
                 if attempts > self.retries:
                     raise RuntimeError(f"kernel {self.kernel_name!r} failed to start "
                                        f"{attempts} times: {exc}") from exc
-        if prefetch:
+
+    def get(self, prefetch: bool = True):
+        """A ready kernel manager for the next report; retries a kernel that fails to start.
+
+        Returns ``(km, attempts)``. With ``prefetch`` the kernel that will replace this one
+        starts at once when this is its last use.
+        """
+        attempts = 1
+        if self._current is not None and self._uses < self.max_uses:
+            try:
+                self._reset(self._current)
+            except Exception:
+                self.discard(self._current)
+                self._current = None
+        if self._current is None or self._uses >= self.max_uses:
+            self.discard(self._current)
+            self._current, attempts = self._fresh()
+            self._uses = 0
+        self._uses += 1
+        if prefetch and self._uses >= self.max_uses and self._spare is None:
             try:
                 self._spare = self._spawn()
             except Exception:
                 self._spare = None
-        return km, attempts
+        return self._current, attempts
+
+    def release(self, km, healthy: bool) -> None:
+        """Done with ``km``: keep it for the next report only if its report went well."""
+        if km is not None and (not healthy or self._uses >= self.max_uses
+                               or km is not self._current):
+            self.discard(km)
+            if km is self._current:
+                self._current = None
 
     @staticmethod
     def discard(km) -> None:
@@ -159,17 +209,54 @@ class KernelPool:
 
     def close(self) -> None:
         self.discard(self._spare)
-        self._spare = None
+        self.discard(self._current)
+        self._spare = self._current = None
+
+
+ENGINE = "costing_warm"
+
+
+def _register_engine() -> None:
+    """Register a papermill engine that closes its kernel client after the run.
+
+    papermill's own engine leaves the client of a kernel it did not start open (it expects
+    the caller to own it); this one behaves the same otherwise, so the record notebook has
+    papermill's parameters cell, metadata and error markers.
+    """
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+    from papermill.utils import remove_args
+
+    class WarmKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False,
+                                     stdout_file=None, stderr_file=None, start_timeout=60,
+                                     execution_timeout=None, **kwargs):
+            kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+            client = PapermillNotebookClient(
+                nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
+                kernel_name=kernel_name, log=logger, log_output=log_output,
+                stdout_file=stdout_file, stderr_file=stderr_file, **kwargs)
+            try:
+                return client.execute()
+            finally:
+                if getattr(client, "kc", None) is not None:
+                    client.kc.stop_channels()
+
+    papermill_engines.register(ENGINE, WarmKernelEngine)
 
 
 _STATE: dict = {}
 
 
-def init_worker(kernel_name: str, execution_timeout: float, start_timeout: float) -> None:
+def init_worker(kernel_name: str, execution_timeout: float, start_timeout: float,
+                max_uses: int = 8) -> None:
     """Process-pool initializer: one exporter and kernel pool per worker process."""
     from multiprocessing import util
 
-    pool = KernelPool(kernel_name, start_timeout)
+    _register_engine()
+    pool = KernelPool(kernel_name, start_timeout, max_uses=max_uses)
     _STATE.update(pool=pool, timeout=execution_timeout, exporters={})
     util.Finalize(pool, pool.close, exitpriority=10)
 
@@ -217,7 +304,7 @@ def run_task(task: Task) -> Outcome:
     try:
         km, out.attempts = pool.get(task.prefetch)
         t1 = time.perf_counter()
-        nb = pm.execute_notebook(task.template, tmp_nb, task.parameters,
+        nb = pm.execute_notebook(task.template, tmp_nb, task.parameters, engine_name=ENGINE,
                                  kernel_name=pool.kernel_name, km=km, progress_bar=False,
                                  execution_timeout=_STATE["timeout"], log_output=False,
                                  request_save_on_cell_execute=False)
@@ -245,7 +332,7 @@ def run_task(task: Task) -> Outcome:
             with contextlib.suppress(OSError):
                 os.unlink(nb_path)
     finally:
-        pool.discard(km)
+        pool.release(km, healthy=out.ok)
         with contextlib.suppress(OSError):
             os.unlink(tmp_nb)
         if not out.ok:
