@@ -232,7 +232,7 @@ def write_index(ds, shared: str | Path, result, names: dict[str, str]) -> Path:
     numeric = list(table.columns[2:5])
     html = index_page(
         title=label("index.title", lang, year=result.year), lang=lang,
-        notice_text=label("notice.illustrative", lang) if ds.is_illustrative else "",
+        notice_text=label("notice.illustrative_index", lang) if ds.is_illustrative else "",
         intro=label("index.intro", lang, hash=sh.dataset_hash[:16]), table_df=table,
         links=links, link_column=label("col.municipality", lang), numeric=numeric,
         footer=label("index.footer", lang, date=_now(), version=__version__))
@@ -250,7 +250,7 @@ def _write_root_index(out_dir: Path, lang: str, illustrative: bool) -> None:
         label("index.languages", lg) + f" ({lg})" for lg in langs]})
     links = {i: f"{lg}/index.html" for i, lg in enumerate(langs)}
     html = index_page(title="costing", lang=lang,
-                      notice_text=label("notice.illustrative", lang) if illustrative else "",
+                      notice_text=label("notice.illustrative_index", lang) if illustrative else "",
                       intro="", table_df=table, links=links,
                       link_column=label("index.languages", lang))
     atomic_write(out_dir / "index.html", html)
