@@ -2,30 +2,17 @@
 benchmarking of municipalities ("learning by comparing").
 
 The public API is re-exported here; users write ``import costing as ct`` and call ``ct.<name>``.
-Each block below belongs to one module of the library.
+The areas and their modules:
+
+- dataset: dataset, schema, readers, validation, store, territory; demo data: demo
+- costing method: classify, capital, allocation, fullcost, staffcost, prices
+- workload: workload, caseload, tdabc, diary, privacy
+- benchmarking: indicators, peers, decompose, need, expected_cost, dea, funnel
+- reports: labels, plots, reports, batch and the report_* helpers
 """
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # before the imports: modules read it at import time
 
-from .errors import CostingError, DataValidationError, InputError
-
-# --- dataset: loading, validation, reference tables, store (dataset.py, validation.py, store.py, territory.py)
-from .dataset import (
-    PROJECT_ROOT,
-    Dataset,
-    dataset_from_frames,
-    demo_dataset,
-    load_dataset,
-    reference_table,
-)
-from .schema import SCHEMAS
-from .store import build_database, write_sqlite
-from .territory import harmonise_territory, territory_map
-
-# --- demo dataset generator (demo.py)
-from .demo import generate_demo, write_demo
-
-# --- costing method (capital.py, classify.py, allocation.py, fullcost.py, staffcost.py, prices.py)
 from .allocation import allocate_overheads, reciprocal_support_costs
 from .capital import (
     annuity_factor,
@@ -33,18 +20,6 @@ from .capital import (
     equivalent_annual_cost,
     straight_line_depreciation,
 )
-from .classify import COST_CATEGORIES, classify_expenditure, excluded_expenditure
-from .fullcost import AllocationInputs, allocation_inputs, full_costs, unit_costs
-from .prices import (
-    care_home_copayment,
-    cost_recovery,
-    lvl_to_eur,
-    service_price,
-    to_constant_prices,
-)
-from .staffcost import StaffUnitCost, capacity_cost_rate, staff_unit_cost, working_hours
-
-# --- workload (workload.py, caseload.py, diary.py, privacy.py)
 from .caseload import (
     STATUS_THRESHOLDS,
     available_case_hours,
@@ -54,22 +29,22 @@ from .caseload import (
     staffing_norm,
     weighted_caseload,
 )
-from .diary import DIARY_COLUMNS, diary_instructions, import_diary, write_diary_template
-from .privacy import (
-    MIN_WORKERS,
-    PrivacyError,
-    assert_no_worker_ids,
-    assert_suppressed,
-    find_worker_ids,
-    suppress_small_cells,
+from .classify import COST_CATEGORIES, classify_expenditure, excluded_expenditure
+from .dataset import (
+    PROJECT_ROOT,
+    Dataset,
+    dataset_from_frames,
+    demo_dataset,
+    load_dataset,
+    reference_table,
 )
-from .tdabc import activity_costs, cost_per_case
-from .workload import worker_activity_minutes, worker_attributes, workload_summary
-
-# --- benchmarking (indicators.py, peers.py, decompose.py, need.py, expected_cost.py, dea.py, funnel.py)
 from .dea import dea, scale_efficiency
 from .decompose import decompose_gap, decompose_spending, log_mean, service_spending
+from .demo import generate_demo, write_demo
+from .diary import DIARY_COLUMNS, diary_instructions, import_diary, write_diary_template
+from .errors import CostingError, DataValidationError, InputError
 from .expected_cost import ExpectedCostResult, expected_cost
+from .fullcost import AllocationInputs, allocation_inputs, full_costs, unit_costs
 from .funnel import (
     funnel_limits,
     funnel_position,
@@ -83,9 +58,28 @@ from .indicators import (
     indicator_registry,
     indicators,
 )
+from .labels import format_eur, format_number, format_percent, label, labels_table
 from .need import DEFAULT_NEED_WEIGHTS, need_adjusted_spending, need_index
 from .peers import DEFAULT_BANDS, peer_groups, peer_stats, structure
-
-# --- reports (labels.py, reports.py)
-from .labels import format_eur, format_number, format_percent, label, labels_table
+from .prices import (
+    care_home_copayment,
+    cost_recovery,
+    lvl_to_eur,
+    service_price,
+    to_constant_prices,
+)
+from .privacy import (
+    MIN_WORKERS,
+    PrivacyError,
+    assert_no_worker_ids,
+    assert_suppressed,
+    find_worker_ids,
+    suppress_small_cells,
+)
 from .reports import BatchResult, run_reports, validate_codes
+from .schema import SCHEMAS
+from .staffcost import StaffUnitCost, capacity_cost_rate, staff_unit_cost, working_hours
+from .store import build_database, write_sqlite
+from .tdabc import activity_costs, cost_per_case
+from .territory import harmonise_territory, territory_map
+from .workload import worker_activity_minutes, worker_attributes, workload_summary
