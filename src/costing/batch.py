@@ -26,6 +26,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._fs import publish
+
 #: Modules a warm kernel imports before it is handed a notebook (failures are ignored).
 WARM_MODULES = ("numpy", "pandas", "matplotlib", "matplotlib.figure", "IPython.display",
                 "costing", "costing.plots", "costing.report_html", "costing.reports")
@@ -89,7 +91,7 @@ def atomic_write(path: str | os.PathLike, data: str | bytes) -> None:
     try:
         with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as f:
             f.write(data)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -315,7 +317,7 @@ def run_task(task: Task) -> Outcome:
         assert_no_worker_ids(html)
         out.timings["html"] = time.perf_counter() - t2
         atomic_write(task.html_path, html)
-        os.replace(tmp_nb, nb_path)
+        publish(tmp_nb, nb_path)
         out.ok, out.html_path = True, task.html_path
     except PrivacyError as exc:
         out.reason = f"not published: {exc}"
@@ -326,7 +328,7 @@ def run_task(task: Task) -> Outcome:
         out.reason = _reason(exc)
         try:  # papermill saved the notebook with the error marked: keep it as the record
             nbformat.read(tmp_nb, as_version=4)
-            os.replace(tmp_nb, nb_path)
+            publish(tmp_nb, nb_path)
         except Exception:  # nothing executed (kernel never started): no record, drop a stale one
             out.notebook_path = ""
             with contextlib.suppress(OSError):

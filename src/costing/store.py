@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
+from ._fs import publish
 from .dataset import Dataset, load_dataset
 from .schema import PROVENANCE, SCHEMA_VERSION, SCHEMAS, TableSchema
 
@@ -90,7 +91,7 @@ def write_sqlite(ds: Dataset, db: str | Path) -> Path:
                     _write_table(con, ds.provenance, PROVENANCE)
         finally:
             con.close()
-        os.replace(tmp, db)
+        publish(tmp, db)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
