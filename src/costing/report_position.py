@@ -30,8 +30,15 @@ def decomposition_table(sh, code: str, lang: str) -> pd.DataFrame | None:
     if own.empty:
         return None
     snames = service_names(sh, lang)
+    services = sh.dataset.services
+    groups = dict(zip(services["service_code"].astype(str),
+                      services["target_group"].astype(str), strict=True))
+    everyone = _lab(sh, "target_group.all", lang)
     own = own.reindex(own["gap_eur"].abs().sort_values(ascending=False).index)
     rows = [{_lab(sh, "col.service", lang): snames.get(r.service_code, r.service_code),
+             _lab(sh, "col.target_group", lang): (
+                 everyone if groups.get(r.service_code, "all") == "all"
+                 else groups[r.service_code]),
              _lab(sh, "col.spend_per_inh", lang): format_number(
                  r.spending_per_inhabitant_eur, lang, 2),
              _lab(sh, "col.peer_spend_per_inh", lang): format_number(
