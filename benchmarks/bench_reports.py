@@ -5,7 +5,7 @@ notebook and a code-free HTML page per municipality.
 
 * batch:    ``costing reports --out <tmp>/batch`` (shared results once, warm kernels, in-process
             HTML export, N parallel workers);
-* baseline: for each municipality, ``papermill <template> <out>.ipynb -p municipality CODE``
+* baseline: for each municipality, ``papermill <template> <out>.ipynb -r municipality CODE``
             (each notebook loads the dataset and computes everything itself) followed by
             ``jupyter nbconvert --to html --no-input <out>.ipynb``, one after the other.
 
@@ -52,7 +52,7 @@ def run_baseline(codes: list[str], out: Path, lang: str, kernel: str) -> list[fl
         nb = out / f"{code}.ipynb"
         t0 = time.perf_counter()
         subprocess.run([_tool("papermill"), str(template), str(nb), "-k", kernel,
-                        "-p", "municipality", code, "-p", "lang", lang, "--no-progress-bar"],
+                        "-r", "municipality", code, "-p", "lang", lang, "--no-progress-bar"],
                        check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
         subprocess.run([_tool("jupyter"), "nbconvert", "--to", "html", "--no-input",
