@@ -16,10 +16,15 @@ import pandas as pd
 
 from .errors import InputError
 
-try:  # scipy ships HiGHS bindings; the module is private, so fall back to linprog if it moves
-    from scipy.optimize._highspy import _core as _hc
-except ImportError:  # pragma: no cover - depends on the scipy build
-    _hc = None
+
+def _highs_core():
+    """scipy's HiGHS bindings, imported on first use (scipy.optimize is slow to import); None if
+    this scipy build does not have them (the module is private), and then linprog is used."""
+    try:
+        from scipy.optimize._highspy import _core
+    except ImportError:  # pragma: no cover - depends on the scipy build
+        return None
+    return _core
 
 Rts = Literal["crs", "vrs"]
 Orientation = Literal["input", "output"]
@@ -98,7 +103,8 @@ def _unit_lp(a, x, y, o, vrs, orientation):
 class _HighsModel:
     """One HiGHS model reused for every unit: only the t column, row bounds and t bounds change."""
 
-    def __init__(self, a: np.ndarray, cost: np.ndarray):
+    def __init__(self, a: np.ndarray, cost: np.ndarray, hc):
+        self.hc = _hc = hc
         nrow, ncol = a.shape
         lp = _hc.HighsLp()
         lp.num_col_, lp.num_row_ = ncol, nrow
@@ -130,7 +136,7 @@ class _HighsModel:
         if t_bounds is not None:
             h.changeColBounds(0, float(t_bounds[0]), float(t_bounds[1]))
         h.run()
-        if h.getModelStatus() != _hc.HighsModelStatus.kOptimal:
+        if h.getModelStatus() != self.hc.HighsModelStatus.kOptimal:
             return None
         return np.asarray(h.getSolution().col_value)
 
@@ -145,10 +151,11 @@ def _solve_all(x, y, vrs, orientation, slacks, engine):
     cost2[1 + n:] = -1.0  # phase 2: maximise the sum of slacks (formula 8.22)
     sols = np.empty((n, ncol))
     t_star = np.empty(n)
-    use_highs = engine == "highs" and _hc is not None
+    hc = _highs_core() if engine == "highs" else None
+    use_highs = hc is not None
     if use_highs:
-        p1 = _HighsModel(a, cost1)
-        p2 = _HighsModel(a, cost2) if slacks else None
+        p1 = _HighsModel(a, cost1, hc)
+        p2 = _HighsModel(a, cost2, hc) if slacks else None
     for o in range(n):
         tcol, rhs = _unit_lp(a, x, y, o, vrs, orientation)
         sol = p1.solve(tcol, rhs) if use_highs else None

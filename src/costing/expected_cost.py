@@ -12,9 +12,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from statsmodels.stats.diagnostic import het_breuschpagan
-from statsmodels.stats.stattools import jarque_bera
 
 from .errors import InputError
 
@@ -116,6 +113,11 @@ def expected_cost(
     for c in categorical:
         dummies = pd.get_dummies(d[c].astype(str), prefix=c, drop_first=True, dtype=float)
         x = pd.concat([x, dummies], axis=1)
+    # statsmodels takes over a second to import: load it when a model is fitted, not with costing
+    import statsmodels.api as sm
+    from statsmodels.stats.diagnostic import het_breuschpagan
+    from statsmodels.stats.stattools import jarque_bera
+
     x = sm.add_constant(x, has_constant="add")
     xo = x[ok]
     xo = xo.loc[:, (xo != 0).any(axis=0) | (xo.columns == "const")]

@@ -6,11 +6,11 @@ Method: ``methodology/08_benchmarking.md``, formulas (8.30)-(8.35).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from statistics import NormalDist
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .errors import InputError
 
@@ -29,6 +29,8 @@ def _check_level(levels: Sequence[float]) -> None:
 
 def _exact(target: float, n: np.ndarray, p: float, kind: Kind) -> np.ndarray:
     """Spiegelhalter (2005), appendix A.1.1: interpolated quantile of the count, divided by n."""
+    from scipy import stats  # slow to import: loaded on first use, not with costing
+
     dist = stats.binom(np.round(n).astype(int), target) if kind == "binomial" else stats.poisson(
         target * n)
     r = dist.ppf(p)
@@ -103,7 +105,7 @@ def funnel_limits(
     var = target * (1 - target) if kind == "binomial" else target
     for lv in levels:
         if method == "normal":
-            z = stats.norm.ppf(0.5 + lv / 2)
+            z = NormalDist().inv_cdf(0.5 + lv / 2)
             half = z * np.sqrt(phi * var / n)
             lo, hi = target - half, target + half
         else:
