@@ -152,3 +152,12 @@ def test_bad_input_messages():
         dea(x.assign(x=1.0), y.assign(y=[1.0, 0.0]))
     with pytest.raises(ct.InputError, match="finite"):
         dea(x.assign(x=[1.0, np.nan]), y)
+    with pytest.raises(ct.InputError, match="column 'x' is not numeric"):
+        dea(x.assign(x=["1", "2"]), y)
+
+
+def test_single_unit_is_its_own_frontier():
+    # one unit: lambda = 1 is the only solution, theta = 1, no slack
+    r = dea(pd.DataFrame({"x": [2.0]}, index=["a"]), pd.DataFrame({"y": [1.0]}, index=["a"]),
+            "vrs")
+    assert r.loc["a", "efficiency"] == pytest.approx(1.0) and r.loc["a", "peers"] == "a"

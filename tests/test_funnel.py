@@ -126,3 +126,21 @@ def test_rank_intervals():
     assert (b["rank_lower"] <= b["rank"]).all() and (b["rank"] <= b["rank_upper"]).all()
     with pytest.raises(ct.InputError, match="binomial events"):
         rank_intervals([5, 500], [100, 100], kind="binomial")
+
+
+def test_position_bad_input_messages():
+    with pytest.raises(ct.InputError, match=r"n\[1\] = 0.0"):
+        funnel_position([1, 2], [10, 0])
+    with pytest.raises(ct.InputError, match="got 0 events"):
+        funnel_position([], [])
+    # a proportion above 1 is not a binomial observation
+    with pytest.raises(ct.InputError, match=r"events\[0\] = 5.0 exceed n\[0\] = 3.0"):
+        funnel_position([5, 2], [3, 10], kind="binomial")
+    with pytest.raises(ct.InputError, match="kind must be"):
+        funnel_position([5, 2], [30, 10], kind="normal")
+    # target 0 with events: the z-score would be infinite, not 0
+    with pytest.raises(ct.InputError, match="zero variance"):
+        funnel_position([5, 2], [30, 10], target=0.0)
+    # all zero events: the pooled target is 0 and every unit sits on it (z = 0, inside)
+    pos = funnel_position([0, 0], [30, 10])
+    assert (pos["z"] == 0).all() and (pos["band"] == "inside").all()

@@ -151,6 +151,17 @@ def test_registry_errors(tmp_path):
     reg.assign(numerator=["beds"] + reg["numerator"].tolist()[1:]).to_csv(p, index=False)
     with pytest.raises(ct.InputError, match="'beds' is not a known quantity"):
         indicator_registry(p)
+    reg.assign(multiplier=["per mille"] + reg["multiplier"].tolist()[1:]).to_csv(p, index=False)
+    with pytest.raises(ct.InputError, match=r"row 2 .*multiplier 'per mille' must be a number"):
+        indicator_registry(p)
+
+
+def test_unknown_service_in_registry(mini):
+    # a typo in a service code would otherwise give silent zeros ("units is 0")
+    reg = indicator_registry()
+    reg = reg.assign(service=["LTC|HOMECARE"] + reg["service"].tolist()[1:])
+    with pytest.raises(ct.InputError, match=r"unknown service codes \['HOMECARE'\]"):
+        indicators(mini, 2024, registry=reg, unit_cost_table=_uc())
 
 
 def test_missing_tables_give_not_reported(mini):

@@ -87,3 +87,19 @@ def test_population_weighted_mean_is_one(rows):
                         "population": np.ravel(rows)})
     r = need_index(pop)
     assert np.average(r["need_index"], weights=r["population"]) == pytest.approx(1.0)
+
+
+def test_bad_population_values_are_named():
+    pop = _pop()
+    bad = pop.assign(population=pop["population"].astype(float))
+    bad.loc[1, "population"] = np.nan
+    with pytest.raises(ct.InputError, match=r"population of .* is nan; must be a number >= 0"):
+        need_index(bad, W)
+    bad.loc[1, "population"] = -5.0
+    with pytest.raises(ct.InputError, match=r"is -5.0; must be"):
+        need_index(bad, W)
+    sp = pd.DataFrame({"municipality_code": ["M1"], "year": [2024], "spending_eur": [5.0]})
+    need = pd.DataFrame({"municipality_code": ["M1"], "year": [2024], "population": [0.0],
+                         "need_index": [1.0]})
+    with pytest.raises(ct.InputError, match="population must be a number > 0"):
+        need_adjusted_spending(sp, need)

@@ -46,6 +46,11 @@ def _check(inputs: pd.DataFrame, outputs: pd.DataFrame, rts: str, orientation: s
     if not inputs.index.equals(outputs.index):
         raise InputError("dea: inputs and outputs must have the same units in the same order "
                          "(their indexes differ)")
+    for name, df in (("inputs", inputs), ("outputs", outputs)):
+        text = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+        if text:
+            raise InputError(f"dea: {name} column {text[0]!r} is not numeric "
+                             f"(dtype {df[text[0]].dtype}); every value must be a number")
     x = inputs.to_numpy(dtype=float)
     y = outputs.to_numpy(dtype=float)
     for name, df, a in (("inputs", inputs, x), ("outputs", outputs, y)):

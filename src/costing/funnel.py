@@ -156,11 +156,26 @@ def funnel_position(
     """
     y = np.atleast_1d(np.asarray(events, dtype=float))
     n = np.atleast_1d(np.asarray(n, dtype=float))
-    if y.shape != n.shape or (y < 0).any() or not np.isfinite(y).all():
-        raise InputError("funnel_position: events must be finite numbers >= 0, one per n")
+    if kind not in ("binomial", "poisson"):
+        raise InputError(f"funnel_position: kind must be 'binomial' or 'poisson', got {kind!r}")
+    if y.size == 0 or y.shape != n.shape or (y < 0).any() or not np.isfinite(y).all():
+        raise InputError("funnel_position: events must be finite numbers >= 0, one per n "
+                         f"(got {y.size} events for {n.size} denominators)")
+    if not np.isfinite(n).all() or (n <= 0).any():
+        i = int(np.argmax(~np.isfinite(n) | (n <= 0)))
+        raise InputError(f"funnel_position: denominator n[{i}] = {float(n[i])!r}; every n "
+                         "must be a finite number > 0")
+    if kind == "binomial" and (y > n).any():
+        i = int(np.argmax(y > n))
+        raise InputError(f"funnel_position: binomial events[{i}] = {float(y[i])!r} exceed n[{i}] = "
+                         f"{float(n[i])!r}; a proportion cannot be above 1 (use kind='poisson')")
     t = float(y.sum() / n.sum()) if target is None else float(target)
     var = t * (1 - t) if kind == "binomial" else t
     rate = y / n
+    if var <= 0 and (rate != t).any():
+        raise InputError(f"funnel_position: target {t!r} has zero variance under the {kind} "
+                         "model, so a rate different from it has no finite z-score; give a "
+                         "target strictly inside its range")
     z = (rate - t) / np.sqrt(var / n) if var > 0 else np.zeros_like(rate)
     if isinstance(phi, str):
         if phi != "estimate":

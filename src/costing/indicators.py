@@ -79,7 +79,17 @@ def indicator_registry(path: str | Path | None = None) -> pd.DataFrame:
     if reg["indicator_id"].duplicated().any():
         dup = reg.loc[reg["indicator_id"].duplicated(), "indicator_id"].iloc[0]
         raise InputError(f"{where}: indicator_id {dup!r} appears twice")
-    reg["multiplier"] = pd.to_numeric(reg["multiplier"], errors="raise").astype(float)
+    mult = pd.to_numeric(reg["multiplier"], errors="coerce").astype(float)
+    bad = ~np.isfinite(mult) | (mult <= 0)
+    if bad.any():
+        i = int(np.argmax(bad.to_numpy()))
+        raise InputError(f"{where}, row {i + 2} ({reg['indicator_id'].iloc[i]!r}): multiplier "
+                         f"{reg['multiplier'].iloc[i]!r} must be a number > 0")
+    empty = reg["indicator_id"].str.strip() == ""
+    if empty.any():
+        raise InputError(f"{where}, row {int(np.argmax(empty.to_numpy())) + 2}: "
+                         "indicator_id is empty")
+    reg["multiplier"] = mult
     return reg
 
 
@@ -233,6 +243,14 @@ def indicators(
         where the denominator is 0 (e.g. no output of the service) or the cell is suppressed.
     """
     reg = indicator_registry() if registry is None else registry
+    # a dataset may ship a shorter services table: a code known to either is not a typo
+    known = (set(reference("services", dataset)["service_code"].astype(str))
+             | set(reference("services")["service_code"].astype(str)))
+    for r in reg.itertuples(index=False):
+        unknown = sorted(set(str(r.service).split("|")) - known) if r.service != "all" else []
+        if unknown:
+            raise InputError(f"indicators: indicator {r.indicator_id!r} names unknown service "
+                             f"codes {unknown} (services table has {sorted(known)})")
     centre, mun = base_quantities(dataset, year, base_year, unit_cost_table=unit_cost_table,
                                   min_workers=min_workers)
     keys = ["municipality_code", "year"]

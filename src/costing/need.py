@@ -78,6 +78,14 @@ def need_index(
         if absent:
             raise InputError(f"need_index: no population for municipalities {absent[:5]}")
         pop = pop[pop["municipality_code"].astype(str).isin(set(codes))]
+    v = pd.to_numeric(pop["population"], errors="coerce")
+    bad = ~np.isfinite(v.to_numpy(dtype=float)) | (v.to_numpy(dtype=float) < 0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        r = pop.iloc[i]
+        raise InputError(f"need_index: population of {r['municipality_code']!r}, age group "
+                         f"{r['age_group']!r} is {float(v.iloc[i])!r}; must be a number >= 0")
+    pop = pop.assign(population=v.astype(float))
     groups = set(pop["age_group"].unique())
     absent = sorted(set(w) - groups)
     if absent:
@@ -139,6 +147,11 @@ def need_adjusted_spending(
     if d["need_index"].isna().any():
         bad = d.loc[d["need_index"].isna(), key].iloc[0].to_dict()
         raise InputError(f"need_adjusted_spending: no population/need index for {bad}")
+    for col in ("population", "need_index"):
+        v = pd.to_numeric(d[col], errors="coerce").astype(float)
+        if not (np.isfinite(v) & (v > 0)).all():
+            bad = d.loc[~(np.isfinite(v) & (v > 0)), key + [col]].iloc[0].to_dict()
+            raise InputError(f"need_adjusted_spending: {col} must be a number > 0, got {bad}")
     s = d["spending_eur"].astype(float)
     if (s < 0).any() or s.isna().any():
         raise InputError("need_adjusted_spending: spending_eur must be numbers >= 0")
