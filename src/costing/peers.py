@@ -16,8 +16,9 @@ from scipy.cluster.vq import kmeans2
 from .errors import InputError
 
 #: Population bands [inhabitants] of the default rule for novadi: [lower, upper) and group name.
-#: Cut points chosen at gaps of the 2021-2024 distribution (about 3,000-58,000 inhabitants),
-#: giving three groups of 9-16 novadi each (see methodology/08_benchmarking.md, section 8.4).
+#: Cut points chosen in sparse parts of the 2021-2024 distribution (about 2,900-58,000
+#: inhabitants), giving groups of 7-18 novadi; six novadi cross a cut point in 2021-2025 (see
+#: methodology/08_benchmarking.md, section 8.4, for the list and for fixing groups over years).
 DEFAULT_BANDS: tuple[tuple[float, float, str], ...] = (
     (0, 20_000, "novads_small"),
     (20_000, 35_000, "novads_medium"),
