@@ -144,3 +144,16 @@ def test_position_bad_input_messages():
     # all zero events: the pooled target is 0 and every unit sits on it (z = 0, inside)
     pos = funnel_position([0, 0], [30, 10])
     assert (pos["z"] == 0).all() and (pos["band"] == "inside").all()
+
+
+def test_exact_poisson_limits_hand_example():
+    # Spiegelhalter (2005) A.1.1 with theta0 = 0.01, n = 1,000: expected count 10, Poisson(10)
+    # upper 95 %: r = 17 (F(16) = 0.972958, F(17) = 0.985722);
+    #   alpha = (0.985722 - 0.975) / (0.985722 - 0.972958) = 0.010722 / 0.012764 = 0.840050
+    #   limit = (17 - 0.840050) / 1000 = 0.0161600
+    # lower 95 %: r = 4 (F(3) = 0.010336, F(4) = 0.029253);
+    #   alpha = (0.029253 - 0.025) / (0.029253 - 0.010336) = 0.004253 / 0.018917 = 0.224812
+    #   limit = (4 - 0.224812) / 1000 = 0.0037752
+    r = funnel_limits(0.01, [1000], method="exact").iloc[0]
+    assert r["upper_95"] == pytest.approx(0.0161600, abs=2e-7)
+    assert r["lower_95"] == pytest.approx(0.0037752, abs=2e-7)
