@@ -222,3 +222,10 @@ def test_non_numeric_driver_is_an_error():
     u.loc["GF", "SEW"] = "8 500"
     with pytest.raises(InputError, match="'GF' to 'SEW' is not a number"):
         ct.allocate_overheads(d, u, s)
+
+
+def test_negative_direct_cost_is_an_error_naming_the_centre():
+    d = pd.Series({"ADM": -100.0, "S1": 60.0, "S2": 40.0})
+    u = pd.DataFrame({"S1": [1.0], "S2": [3.0]}, index=["ADM"])
+    with pytest.raises(InputError, match=r"direct_costs must be >= 0.*'ADM': -100.0"):
+        ct.allocate_overheads(d, u, ["ADM"])

@@ -123,3 +123,17 @@ def test_docstring_examples_of_the_costing_method_modules(module):
 
     result = doctest.testmod(importlib.import_module(f"costing.{module}"))
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize(("call", "match"), [
+    # a discount rate typed as a percent (3.5 for 3.5 %) would give a 350 % rate
+    (lambda: ct.annuity_factor(3.5, 30), r"rate must be a fraction.*did you mean 0.035"),
+    (lambda: ct.equivalent_annual_cost("abc", 0.035, 30), r"capital \(EUR\) must be a number"),
+    (lambda: ct.equivalent_annual_cost(1000.0, None, 30), r"rate must be a number"),
+    (lambda: ct.equivalent_annual_cost(float("nan"), 0.035, 30), r"capital.*finite.*nan"),
+    (lambda: ct.straight_line_depreciation(-5.0, 30), r"capital \(EUR\) must be >= 0"),
+    (lambda: ct.capital_charges(small_dataset(), 2023, rate=3.5), r"did you mean 0.035"),
+])
+def test_capital_bad_input_names_the_argument_and_value(call, match):
+    with pytest.raises(InputError, match=match):
+        call()

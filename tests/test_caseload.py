@@ -203,3 +203,13 @@ def test_on_the_mini_dataset(mini):
     assert (norm["required_fte"] == norm["population"] / 1000).all()
     out = ct.weighted_caseload(mini, min_workers=1)
     assert set(out["status"]) <= set(ct.caseload.STATUSES)
+
+
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda: ct.available_case_hours("x", 0.5), r"annual_hours must be a number"),
+    (lambda: ct.available_case_hours(1_600, 60), r"case_share.*did you mean 0.6"),
+    (lambda: ct.max_caseload({"A": 2.0}, float("inf")), r"available_hours must be a finite"),
+])
+def test_case_hours_bad_input_is_named(call, match):
+    with pytest.raises(ct.InputError, match=match):
+        call()

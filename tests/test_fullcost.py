@@ -145,9 +145,13 @@ def test_two_driver_kinds_for_one_centre_is_a_clear_error():
         ct.full_costs(ct.dataset_from_frames(f))
 
 
-def test_year_without_data_gives_empty_tables(ds):
-    assert ct.full_costs(ds, year=1990).empty
-    assert ct.unit_costs(ds, year=1990).empty
+def test_year_without_any_cost_data_is_refused_by_name(ds):
+    # 1990: no expenditure and no asset in use, so there is nothing to cost (not an empty table)
+    for f in (ct.full_costs, ct.unit_costs):
+        with pytest.raises(InputError, match=r"year\(s\) \[1990\].*neither expenditure"):
+            f(ds, year=1990)
+    with pytest.raises(InputError, match=r"expenditure' has no data for year\(s\) \[1990\]"):
+        ct.classify_expenditure(ds, 1990)
 
 
 def test_capital_charge_of_a_support_centre_needs_drivers_too(ds):
@@ -234,3 +238,16 @@ def test_centre_with_cost_but_no_output_row(ds):
     assert uc.loc[f"{M1}-HC", "output_unit"] == "client_hour"  # from the service catalogue
     assert math.isnan(uc.loc[f"{M1}-HC", "unit_cost_eur"])
     assert uc.loc[f"{M1}-HC", "full_cost_eur"] > 0
+
+
+def test_unknown_municipality_and_percent_share_are_refused(ds):
+    with pytest.raises(InputError, match=r"municipality code\(s\) \['XX'\]"):
+        ct.full_costs(ds, municipality="XX")
+    with pytest.raises(InputError, match=r"municipality code\(s\) \['XX'\]"):
+        ct.allocation_inputs(ds, "XX", 2023)
+    with pytest.raises(InputError, match=r"practical_share.*did you mean 0.8"):
+        ct.unit_costs(ds, year=2023, practical_share=80)
+    with pytest.raises(InputError, match=r"practical_share must be a finite"):
+        ct.unit_costs(ds, year=2023, practical_share=float("nan"))
+    with pytest.raises(InputError, match=r"capital must be one of"):
+        ct.classify_expenditure(ds, 2023, capital="cash")

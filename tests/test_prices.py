@@ -82,3 +82,30 @@ def test_cost_recovery_on_small_dataset():
     assert row["net_cost_per_client_eur"] == pytest.approx((full - 200_000.0) / 22)
     assert row["tariff_to_unit_cost"] == pytest.approx(40.0 / (full / 6_935.0))
     pd.testing.assert_frame_equal(rec, ct.cost_recovery(ds))
+
+
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda: ct.service_price({"1100": -1_000.0}, 0.0, 10), r"direct_costs.*negative.*'1100'"),
+    (lambda: ct.service_price({}, {}, 10), r"sum to 0"),
+    (lambda: ct.service_price("abc", 0.0, 10), r"direct_costs must be numbers"),
+    (lambda: ct.care_home_copayment(500.0, 1_200.0, 85), r"pension_share.*did you mean 0.85"),
+    (lambda: ct.care_home_copayment("x", 1_200.0), r"pension must be numbers"),
+    (lambda: ct.care_home_copayment([1.0, 2.0], [1.0, 2.0, 3.0]), r"different lengths"),
+    (lambda: ct.to_constant_prices(float("nan"), 2020, 2023), r"amounts.*missing or infinite"),
+    (lambda: ct.to_constant_prices(1.0, 2020.5, 2023), r"whole calendar years"),
+    (lambda: ct.to_constant_prices(pd.Series([1.0, 2.0]), [2020, 2021, 2022], 2023),
+     r"cannot be paired"),
+    (lambda: ct.lvl_to_eur(float("nan")), r"amount \(LVL\).*missing"),
+    (lambda: ct.lvl_to_eur("abc"), r"amount \(LVL\) must be numbers"),
+    (lambda: ct.cost_recovery(small_dataset(), 1990), r"no data for year\(s\) \[1990\]"),
+])
+def test_prices_bad_input_is_named(call, match):
+    with pytest.raises(InputError, match=match):
+        call()
+
+
+def test_constant_prices_keep_the_series_index():
+    # 100 EUR of 2024 at 2020 prices with I(2020) = 100, I(2024) = 125: 100 × 100 / 125 = 80
+    s = pd.Series([100.0], index=["a"], name="x")
+    out = ct.to_constant_prices(s, [2024], 2020, pd.Series({2020: 100.0, 2024: 125.0}))
+    assert out.index.tolist() == ["a"] and out.name == "x" and out.iloc[0] == pytest.approx(80.0)

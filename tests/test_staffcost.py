@@ -119,3 +119,28 @@ def test_capacity_cost_rate_by_hand():
         ct.capacity_cost_rate(100, 100, practical_share=0)
     with pytest.raises(InputError, match="theoretical_minutes"):
         ct.capacity_cost_rate(100, 0)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    # 23.59 instead of 0.2359 would multiply the salary by 24.59
+    ({"on_cost_rate": 23.59}, r"on_cost_rate must be a fraction.*did you mean 0.2359"),
+    ({"on_cost_rate": 0.2359, "overhead_rate": 25}, r"overhead_rate.*did you mean 0.25"),
+    ({"on_cost_rate": -0.1}, r"on_cost_rate must be >= 0"),
+    ({"on_cost_rate": 0.2359, "travel": "x"}, r"travel must be a number"),
+    ({"on_cost_rate": 0.2359, "annual_hours": float("nan")}, r"annual_hours.*finite"),
+])
+def test_staff_unit_cost_refuses_percents_and_non_numbers(kwargs, match):
+    kwargs = {"annual_hours": 1_600, **kwargs}
+    with pytest.raises(InputError, match=match):
+        ct.staff_unit_cost(12_000, **kwargs)
+
+
+def test_capacity_cost_rate_and_working_hours_refuse_percent_and_text():
+    with pytest.raises(InputError, match=r"practical_share.*did you mean 0.8"):
+        ct.capacity_cost_rate(1_000, 100, 80)
+    with pytest.raises(InputError, match=r"practical_share must be a number"):
+        ct.capacity_cost_rate(1_000, 100, "eighty")
+    with pytest.raises(InputError, match=r"days_per_week must be <= 7"):
+        ct.working_hours(40, 20, 9, 5, days_per_week=8)
+    with pytest.raises(InputError, match=r"public_holidays must be a finite"):
+        ct.working_hours(40, 20, float("nan"), 5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -67,3 +68,56 @@ def constant(name: str, dataset=None) -> float:
     if hit.empty:
         raise InputError(f"the constants reference table has no constant {name!r}")
     return float(hit.iloc[0])
+
+
+def as_number(name: str, value, *, low: float | None = None, low_open: bool = False,
+              high: float | None = None) -> float:
+    """``value`` as a finite float within ``[low, high]`` (``(low, high]`` if ``low_open``).
+
+    Raises
+    ------
+    InputError
+        Naming the argument and the value when it is not a number, not finite or out of range.
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise InputError(f"{name} must be a finite number, got {value!r}")
+    if low is not None and (number <= low if low_open else number < low):
+        raise InputError(f"{name} must be {'>' if low_open else '>='} {low:g}, got {value!r}")
+    if high is not None and number > high:
+        raise InputError(f"{name} must be <= {high:g}, got {value!r}")
+    return number
+
+
+def as_fraction(name: str, value, *, low: float = 0.0, low_open: bool = False) -> float:
+    """A rate or share given as a fraction in ``[low, 1]``; a percent (23.59) is refused.
+
+    Raises
+    ------
+    InputError
+        When ``value`` is not a finite number in range; a value above 1 is reported as a likely
+        percentage with the fraction it probably meant.
+    """
+    number = as_number(name, value, low=low, low_open=low_open)
+    if number > 1:
+        raise InputError(f"{name} must be a fraction (0.2359 for 23.59 %), got {value!r}; "
+                         f"did you mean {number / 100:g}?")
+    return number
+
+
+def require_years(requested, available, what: str) -> None:
+    """Raise when a requested year is not among the ``available`` years of a table.
+
+    Raises
+    ------
+    InputError
+        Naming the table and the years it covers.
+    """
+    have = sorted({int(y) for y in available})
+    missing = sorted({int(y) for y in requested} - set(have))
+    if missing:
+        span = f"{have[0]}–{have[-1]}" if have else "no years"
+        raise InputError(f"{what} has no data for year(s) {missing} (it covers {span})")

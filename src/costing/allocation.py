@@ -35,6 +35,10 @@ def _prepare(
     if costs.isna().any() or not np.isfinite(costs.to_numpy()).all():
         bad = costs.index[~np.isfinite(costs.to_numpy())].tolist()
         raise InputError(f"direct_costs must be finite numbers; missing or infinite for {bad}")
+    if (costs < 0).any():
+        bad = costs[costs < 0].to_dict()
+        raise InputError(f"direct_costs must be >= 0; negative for {bad} (net off refunds in the "
+                         "expenditure before allocating)")
     support = [str(s) for s in support]
     if len(set(support)) != len(support):
         raise InputError(f"support lists a centre more than once: {support}")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ._method_tables import cpi_index, table
+from ._method_tables import as_number, cpi_index, table
 from .errors import InputError
 
 if TYPE_CHECKING:
@@ -39,11 +39,23 @@ CAPITAL_CHARGE_COLUMNS = [
 ]
 
 
-def _check_rate_years(rate: float, years: float) -> None:
-    if not np.isfinite(rate) or rate <= -1:
-        raise InputError(f"rate must be a finite fraction > -1 (e.g. 0.035), got {rate!r}")
-    if not np.isfinite(years) or years <= 0:
-        raise InputError(f"years (useful life) must be a positive number, got {years!r}")
+def _check_rate_years(rate: float, years: float) -> tuple[float, float]:
+    """The discount rate (a fraction in (-1, 1]; 3.5 for 3.5 % is refused) and life (> 0)."""
+    rate = as_number("rate", rate, low=-1.0, low_open=True)
+    if rate > 1:
+        raise InputError(f"rate must be a fraction per year (0.035 for 3.5 %), got {rate!r}; "
+                         f"did you mean {rate / 100:g}?")
+    return rate, as_number("years (useful life)", years, low=0.0, low_open=True)
+
+
+def _check_amounts(capital: float, residual: float) -> tuple[float, float]:
+    """Capital outlay K >= 0 and residual value 0 <= R < K (R = 0 allowed when K = 0). [EUR]"""
+    capital = as_number("capital (EUR)", capital, low=0.0)
+    residual = as_number("residual value (EUR)", residual, low=0.0)
+    if capital > 0 and residual >= capital:
+        raise InputError(f"residual value must be smaller than the capital outlay {capital!r}, "
+                         f"got {residual!r}")
+    return capital, residual
 
 
 def annuity_factor(rate: float, years: float) -> float:
@@ -75,7 +87,7 @@ def annuity_factor(rate: float, years: float) -> float:
     >>> annuity_factor(0.0, 12)
     12.0
     """
-    _check_rate_years(rate, years)
+    rate, years = _check_rate_years(rate, years)
     if rate == 0:
         return float(years)
     # (1 - (1 + r)^-n) / r written with expm1/log1p so that it stays exact for tiny rates
@@ -111,14 +123,8 @@ def equivalent_annual_cost(
     >>> round(equivalent_annual_cost(57_500, 0.11, 5), 2)
     15557.79
     """
-    _check_rate_years(rate, years)
-    if not np.isfinite(capital) or capital < 0:
-        raise InputError(f"capital must be a non-negative amount in EUR, got {capital!r}")
-    if not np.isfinite(residual) or residual < 0 or (capital > 0 and residual >= capital):
-        raise InputError(
-            f"residual value must be >= 0 and smaller than the capital outlay {capital!r}, "
-            f"got {residual!r}"
-        )
+    rate, years = _check_rate_years(rate, years)
+    capital, residual = _check_amounts(capital, residual)
     present_residual = residual / (1.0 + rate) ** years
     return float((capital - present_residual) / annuity_factor(rate, years))
 
@@ -147,13 +153,8 @@ def straight_line_depreciation(capital: float, years: float, residual: float = 0
     >>> straight_line_depreciation(100_000, 40, residual=20_000)
     2000.0
     """
-    _check_rate_years(0.0, years)
-    if not np.isfinite(capital) or capital < 0:
-        raise InputError(f"capital must be a non-negative amount in EUR, got {capital!r}")
-    if not np.isfinite(residual) or residual < 0 or (capital > 0 and residual >= capital):
-        raise InputError(
-            f"residual value must be >= 0 and below the capital {capital!r}, got {residual!r}"
-        )
+    _, years = _check_rate_years(0.0, years)
+    capital, residual = _check_amounts(capital, residual)
     return float((capital - residual) / years)
 
 
@@ -212,6 +213,8 @@ def capital_charges(
     """
     if method not in CAPITAL_METHODS:
         raise InputError(f"capital method must be one of {CAPITAL_METHODS}, got {method!r}")
+    if method == "annuity":
+        rate, _ = _check_rate_years(rate, 1.0)
     assets = table(dataset, "assets")
     if year is None:
         years = sorted(int(y) for y in table(dataset, "expenditure")["year"].unique())

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._method_tables import reference, table
+from ._method_tables import as_fraction, as_number, reference, table
 from .errors import InputError
 from .privacy import MIN_WORKERS, suppress_small_cells
 from .workload import _flag, _is_dataset, worker_attributes
@@ -89,8 +89,7 @@ def staffing_norm(dataset: Any, year: int, per_1000: float = 1.0,
         municipality without staff rows are missing, not zero.
     """
     year = int(year)
-    if not per_1000 > 0:
-        raise InputError(f"staffing_norm: per_1000 must be > 0, got {per_1000!r}")
+    per_1000 = as_number("staffing_norm: per_1000", per_1000, low=0.0, low_open=True)
     staff = table(dataset, "staff")
     centres = table(dataset, "cost_centres")[["cost_centre_id", "municipality_code",
                                               "service_code"]]
@@ -114,6 +113,9 @@ def staffing_norm(dataset: Any, year: int, per_1000: float = 1.0,
     existed = set(ref.loc[(start.isna() | (start.dt.year <= year))
                           & (end.isna() | (end.dt.year >= year)), "atvk_code"].astype(str))
     codes = sorted(set(centres["municipality_code"].astype(str)) & existed)
+    if not codes:
+        raise InputError(f"staffing_norm: no municipality of the dataset existed in {year} "
+                         "(municipalities.valid_from/valid_to)")
     missing = [c for c in codes if c not in pop.index]
     if missing:
         raise InputError(f"staffing_norm: the population table has no {year} figure for "
@@ -281,11 +283,10 @@ def available_case_hours(annual_hours: float, case_share: float, months: int = 1
     float
         Case hours per FTE-month. [h/FTE-month]
     """
-    if not annual_hours > 0:
-        raise InputError(f"available_case_hours: annual_hours must be > 0, got {annual_hours!r}")
-    if not 0 < case_share <= 1:
-        raise InputError(f"available_case_hours: case_share must be in (0, 1], got {case_share!r}")
-    return float(annual_hours) * float(case_share) / months
+    hours = as_number("available_case_hours: annual_hours", annual_hours, low=0.0, low_open=True)
+    share = as_fraction("available_case_hours: case_share", case_share, low_open=True)
+    n = as_number("available_case_hours: months", months, low=0.0, low_open=True)
+    return hours * share / n
 
 
 def staff_need(
@@ -324,9 +325,8 @@ def staff_need(
         ``suppressed``, ``suppression_reason``.
     """
     what = "staff_need"
-    if not available_hours > 0:
-        raise InputError(f"{what}: available_hours (case hours per FTE-month) must be > 0, "
-                         f"got {available_hours!r}")
+    available_hours = as_number(f"{what}: available_hours (case hours per FTE-month)",
+                                available_hours, low=0.0, low_open=True)
     by = [by] if isinstance(by, str) else list(by)
     cl, ds = _prepare(caseloads, workers, by, what, need_fte=True)
     if "year" not in by and cl["year"].nunique() > 1:
@@ -364,8 +364,8 @@ def max_caseload(standard_hours: Mapping[str, float] | pd.Series | None = None,
     pandas.Series
         Cases per FTE by case type. [cases/FTE]
     """
-    if not available_hours > 0:
-        raise InputError(f"max_caseload: available_hours must be > 0, got {available_hours!r}")
+    available_hours = as_number("max_caseload: available_hours", available_hours, low=0.0,
+                                low_open=True)
     h = _weights(standard_hours, "standard_hours_per_month", dataset, "max_caseload")
     if (h <= 0).any():
         raise InputError(f"max_caseload: standard hours must be > 0, got {dict(h)}")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ._method_tables import reference, table
+from ._method_tables import reference, require_years, table
 from .errors import InputError
 
 if TYPE_CHECKING:
@@ -39,12 +39,21 @@ CLASSIFIED_COLUMNS = ["municipality_code", "year", "cost_centre_id", "role", "ek
                       "reason_text"]
 
 
+CAPITAL_CONVENTIONS = ("annuity", "straight_line", None)
+
+
 def _years(expenditure: pd.DataFrame, year) -> list[int]:
+    """Requested years, all of them present in ``expenditure`` (else a clear InputError)."""
+    have = expenditure["year"].unique()
     if year is None:
-        return sorted(int(y) for y in expenditure["year"].unique())
-    if np.ndim(year) == 0:
-        return [int(year)]
-    return [int(y) for y in year]
+        return sorted(int(y) for y in have)
+    years = [year] if np.ndim(year) == 0 else list(year)
+    try:
+        years = [int(y) for y in years]
+    except (TypeError, ValueError):
+        raise InputError(f"year must be an int or a sequence of int, got {year!r}") from None
+    require_years(years, have, "table 'expenditure'")
+    return years
 
 
 def classify_expenditure(dataset: Dataset, year: int | Sequence[int] | None = None,
@@ -74,6 +83,8 @@ def classify_expenditure(dataset: Dataset, year: int | Sequence[int] | None = No
         when excluded), ``included`` (bool), ``reason`` (code) and ``reason_text`` (empty when
         included).
     """
+    if capital not in CAPITAL_CONVENTIONS:
+        raise InputError(f"capital must be one of {CAPITAL_CONVENTIONS}, got {capital!r}")
     exp = table(dataset, "expenditure").copy()
     centres = table(dataset, "cost_centres")
     ekk = reference("ekk", dataset).copy()

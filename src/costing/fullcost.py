@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import pandas as pd
 
-from ._method_tables import reference, table
+from ._method_tables import as_fraction, reference, table
 from .allocation import allocate_overheads
 from .capital import capital_charges
 from .classify import classify_expenditure
@@ -97,11 +97,28 @@ def _centres(dataset) -> pd.DataFrame:
     return centres.set_index("cost_centre_id", drop=False)
 
 
+def _known_municipalities(municipality, centres: pd.DataFrame) -> list[str] | None:
+    """Requested municipality codes as strings, each one with cost centres in the dataset."""
+    wanted = _as_list(municipality)
+    if wanted is None:
+        return None
+    wanted = [str(m) for m in wanted]
+    unknown = sorted(set(wanted) - set(centres["municipality_code"]))
+    if unknown:
+        raise InputError(f"municipality code(s) {unknown} have no cost centres in the dataset")
+    return wanted
+
+
 def _direct_by_category(dataset, year, capital, rate, centres) -> tuple[list[int], pd.DataFrame]:
-    """Direct cost by (year, centre) × category: included expenditure and capital charges."""
-    classified = classify_expenditure(dataset, year, capital=capital)
-    years = sorted(classified["year"].unique().tolist()) if year is None else [
-        int(y) for y in _as_list(year)]
+    """Direct cost by (year, centre) × category: included expenditure and capital charges.
+
+    A requested year may lack expenditure (a year of capital charges alone), but a year with
+    neither expenditure nor a capital charge is refused: there is no cost data for it.
+    """
+    spent = {int(y) for y in table(dataset, "expenditure")["year"].unique()}
+    years = sorted(spent) if year is None else [int(y) for y in _as_list(year)]
+    classified = classify_expenditure(dataset, [y for y in years if y in spent],
+                                      capital=capital)
     lines = classified[classified["included"]]
     direct = (lines.groupby(["year", "cost_centre_id", "cost_category"])["amount_eur"].sum()
               .unstack("cost_category", fill_value=0.0))
@@ -112,6 +129,12 @@ def _direct_by_category(dataset, year, capital, rate, centres) -> tuple[list[int
             raise InputError(f"assets name unknown cost centre(s) {unknown[:5]}")
         cap_wide = cap.set_index(["year", "cost_centre_id"])["capital_eur"].rename("capital")
         direct = direct.join(cap_wide, how="outer") if not direct.empty else cap_wide.to_frame()
+    costed = set(direct.index.get_level_values("year")) if not direct.empty else set()
+    no_data = [y for y in years if y not in costed]
+    if no_data:
+        span = f"{min(spent)}–{max(spent)}" if spent else "no years"
+        raise InputError(f"year(s) {no_data} have neither expenditure nor a capital charge "
+                         f"(expenditure covers {span})")
     return years, direct.reindex(columns=list(DIRECT_CATEGORIES), fill_value=0.0).fillna(0.0)
 
 
@@ -174,6 +197,7 @@ def allocation_inputs(dataset: Dataset, municipality: str, year: int,
         × category [EUR]).
     """
     centres = _centres(dataset)
+    _known_municipalities(municipality, centres)
     _, direct = _direct_by_category(dataset, int(year), capital, rate, centres)
     by_group, empty = _drivers_by_group(dataset, centres)
     if int(year) in direct.index.get_level_values("year"):
@@ -224,8 +248,8 @@ def full_costs(dataset: Dataset, year: int | Sequence[int] | None = None,
         Every service centre with a cost gets one row per direct category (possibly 0). [EUR]
     """
     centres = _centres(dataset)
+    municipalities = _known_municipalities(municipality, centres)
     years, direct = _direct_by_category(dataset, year, capital, rate, centres)
-    municipalities = _as_list(municipality)
     by_group, empty = _drivers_by_group(dataset, centres)
     parts = []
     for y in years:
@@ -268,7 +292,7 @@ def _practical_share(share, output_unit: pd.Series, service_code: pd.Series) -> 
                   for s, u in zip(service_code, output_unit, strict=True)]
         values = np.asarray(values, dtype=float)
     else:
-        values = np.full(len(output_unit), float(share))
+        values = np.full(len(output_unit), as_fraction("practical_share", share, low_open=True))
     bad = ~np.isnan(values) & ((values <= 0) | (values > 1))
     if bad.any():
         raise InputError(f"practical_share must be in (0, 1]; got {values[bad][0]}")

@@ -11,20 +11,33 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ._method_tables import constant, cpi_index, table
+from ._method_tables import as_fraction, constant, cpi_index, require_years, table
 from .errors import InputError
 
 if TYPE_CHECKING:
     from .dataset import Dataset
 
 
+def _amounts(values, name: str) -> np.ndarray:
+    """``values`` as a float array; a clear InputError for text, missing or infinite amounts."""
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be numbers, got {values!r:.80}") from None
+    if not np.isfinite(arr).all():
+        raise InputError(f"{name} contains a missing or infinite amount: {values!r:.80}")
+    return arr
+
+
 def _total(costs, name: str) -> float:
-    """Sum of a scalar, a mapping (e.g. by EKK code) or a Series of cost amounts."""
-    if isinstance(costs, Mapping):
-        costs = pd.Series(costs, dtype=float)
-    values = np.atleast_1d(np.asarray(costs, dtype=float))
-    if not np.isfinite(values).all():
-        raise InputError(f"{name} contains a missing or infinite amount")
+    """Sum of a scalar, a mapping (e.g. by EKK code) or a Series of cost amounts (each >= 0)."""
+    items = pd.Series(costs) if isinstance(costs, Mapping) else costs
+    values = np.atleast_1d(_amounts(items, name))
+    if (values < 0).any():
+        labels = (list(items.index) if isinstance(items, pd.Series)
+                  else list(range(values.size)))
+        bad = {str(k): float(v) for k, v in zip(labels, values.ravel(), strict=True) if v < 0}
+        raise InputError(f"{name} must be costs >= 0; negative item(s) {bad}")
     return float(values.sum())
 
 
@@ -61,7 +74,10 @@ def service_price(direct_costs, indirect_costs, planned_units: float) -> float:
         raise InputError(f"planned_units must be a number, got {planned_units!r}") from None
     if not np.isfinite(units) or units <= 0:
         raise InputError(f"planned_units must be > 0, got {planned_units!r}")
-    return (_total(direct_costs, "direct_costs") + _total(indirect_costs, "indirect_costs")) / units
+    total = _total(direct_costs, "direct_costs") + _total(indirect_costs, "indirect_costs")
+    if total <= 0:
+        raise InputError("direct_costs and indirect_costs sum to 0: there is no cost to price")
+    return total / units
 
 
 def care_home_copayment(
@@ -98,14 +114,19 @@ def care_home_copayment(
     >>> care_home_copayment(500.0, 1200.0).iloc[0].tolist()
     [1200.0, 425.0, 0.0, 775.0]
     """
-    share = constant("care_home_pension_share", dataset) if pension_share is None else pension_share
-    if not 0 <= share <= 1:
-        raise InputError(f"pension_share must be a fraction in [0, 1], got {share!r}")
-    pension, cost, rel = np.broadcast_arrays(
-        *(np.atleast_1d(np.asarray(x, dtype=float)) for x in (pension, monthly_cost, relatives)))
-    for name, arr in (("pension", pension), ("monthly_cost", cost), ("relatives", rel)):
-        if not np.isfinite(arr).all() or (arr < 0).any():
-            raise InputError(f"{name} must be finite amounts >= 0 (EUR/month)")
+    share = as_fraction("pension_share", constant("care_home_pension_share", dataset)
+                        if pension_share is None else pension_share)
+    arrays = {name: np.atleast_1d(_amounts(x, name)) for name, x in
+              (("pension", pension), ("monthly_cost", monthly_cost), ("relatives", relatives))}
+    for name, arr in arrays.items():
+        if (arr < 0).any():
+            raise InputError(f"{name} must be amounts >= 0 (EUR/month), got {arr[arr < 0][0]!r}")
+    try:
+        pension, cost, rel = np.broadcast_arrays(*arrays.values())
+    except ValueError:
+        shapes = {k: v.shape for k, v in arrays.items()}
+        raise InputError(f"pension, monthly_cost and relatives have different lengths {shapes}"
+                         ) from None
     client = np.minimum(share * pension, cost)
     relatives_pay = np.minimum(rel, cost - client)
     return pd.DataFrame({"monthly_cost_eur": cost, "client_eur": client,
@@ -145,6 +166,7 @@ def cost_recovery(dataset: Dataset, year: int | Sequence[int] | None = None,
     tariffs["year"] = tariffs["year"].astype(int)
     if year is not None:
         years = [int(year)] if np.ndim(year) == 0 else [int(y) for y in year]
+        require_years(years, table(dataset, "expenditure")["year"], "table 'expenditure'")
         tariffs = tariffs[tariffs["year"].isin(years)]
     if unit_cost_table is None:
         unit_cost_table = unit_costs(dataset, year=sorted(tariffs["year"].unique().tolist()),
@@ -200,7 +222,11 @@ def to_constant_prices(amounts, years, base_year: int, index: pd.Series | None =
     """
     idx = cpi_index() if index is None else pd.Series(index, dtype=float)
     idx.index = idx.index.astype(int)
-    yrs = np.asarray(years).astype(int)
+    raw = _amounts(years, "years")
+    if (raw != np.round(raw)).any():
+        raise InputError(f"years must be whole calendar years, got {years!r:.80}")
+    yrs = raw.astype(int)
+    values = _amounts(amounts, "amounts")
     needed = sorted(set(np.atleast_1d(yrs).tolist()) | {int(base_year)})
     missing = [y for y in needed if y not in idx.index]
     if missing:
@@ -210,9 +236,16 @@ def to_constant_prices(amounts, years, base_year: int, index: pd.Series | None =
         raise InputError("price index values must be > 0")
     factor = idx.loc[int(base_year)] / idx.reindex(np.atleast_1d(yrs).ravel()).to_numpy()
     factor = factor.reshape(np.shape(yrs)) if np.ndim(yrs) else factor[0]
-    if isinstance(amounts, pd.Series):
-        return amounts.astype(float) * np.broadcast_to(factor, amounts.shape)
-    return np.asarray(amounts, dtype=float) * factor
+    try:
+        scaled = values * np.broadcast_to(factor, np.broadcast_shapes(values.shape,
+                                                                      np.shape(factor)))
+        if isinstance(amounts, pd.Series):
+            return pd.Series(np.broadcast_to(scaled, amounts.shape), index=amounts.index,
+                             name=amounts.name)
+    except ValueError:
+        raise InputError(f"amounts (shape {values.shape}) and years (shape {np.shape(yrs)}) "
+                         "cannot be paired one to one") from None
+    return scaled
 
 
 def lvl_to_eur(amount, *, dataset: Dataset | None = None):
@@ -235,7 +268,8 @@ def lvl_to_eur(amount, *, dataset: Dataset | None = None):
     1000.0
     """
     rate = constant("lvl_per_eur", dataset)
+    values = _amounts(amount, "amount (LVL)")
     if isinstance(amount, pd.Series):
-        return amount.astype(float) / rate
-    result = np.asarray(amount, dtype=float) / rate
+        return pd.Series(values / rate, index=amount.index, name=amount.name)
+    result = values / rate
     return float(result) if result.ndim == 0 else result

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ._method_tables import reference
+from ._method_tables import as_fraction, as_number, reference
 from .errors import InputError
 
 if TYPE_CHECKING:
@@ -39,13 +39,7 @@ SCHEMA_ROWS = {
 
 
 def _nonneg(name: str, value: float) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(value) or value < 0:
-        raise InputError(f"{name} must be a finite number >= 0, got {value!r}")
-    return value
+    return as_number(name, value, low=0.0)
 
 
 def _weekday_holidays(year: int, dataset=None) -> int:
@@ -105,8 +99,7 @@ def working_hours(
     1784.0
     """
     weekly_hours = _nonneg("weekly_hours", weekly_hours)
-    if not 0 < days_per_week <= 7:
-        raise InputError(f"days_per_week must be between 1 and 7, got {days_per_week!r}")
+    days_per_week = as_number("days_per_week", days_per_week, low=0.0, low_open=True, high=7.0)
     if isinstance(public_holidays, (int, np.integer)) and public_holidays >= 1900:
         year = int(public_holidays)
         holidays = _weekday_holidays(year, dataset)
@@ -135,7 +128,7 @@ def _pick(rate, amount, base: float, rate_name: str, amount_name: str,
             return 0.0
         raise InputError(f"give one of {rate_name} (a fraction) or {amount_name} (EUR/year)")
     if rate is not None:
-        return _nonneg(rate_name, rate) * base
+        return as_fraction(rate_name, rate) * base
     return _nonneg(amount_name, amount)
 
 
@@ -288,6 +281,5 @@ def capacity_cost_rate(cost: float, theoretical_minutes: float, practical_share:
     minutes = _nonneg("theoretical_minutes", theoretical_minutes)
     if minutes <= 0:
         raise InputError("theoretical_minutes must be > 0")
-    if not 0 < practical_share <= 1:
-        raise InputError(f"practical_share must be in (0, 1], got {practical_share!r}")
-    return cost / (practical_share * minutes)
+    share = as_fraction("practical_share", practical_share, low_open=True)
+    return cost / (share * minutes)
