@@ -91,3 +91,14 @@ def test_errors():
         expected_cost(d.iloc[:2], occupancy=None)
     r = expected_cost(pd.concat([d, d.assign(unit_cost_eur=0.0).iloc[:1]]), occupancy=None)
     assert r.table["reason"].iloc[-1] == "unit_cost_eur missing or not > 0"
+
+
+def test_single_observation_category_is_refused():
+    # B is the only row of its category: its dummy fits it exactly (h = 1, residual 0), and
+    # HC3's e^2 / (1 - h)^2 = 0/0 would give a meaningless standard error
+    d, _, _ = _hand()
+    d = pd.concat([d, d.assign(municipality_code=list("EFGH"), unit_cost_eur=d["unit_cost_eur"]
+                               * 1.1)], ignore_index=True)
+    d["service_code"] = ["A"] * 7 + ["B"]
+    with pytest.raises(ct.InputError, match=r"row 7 \(service_code='B'\) has leverage 1"):
+        expected_cost(d, occupancy=None, categorical=["service_code"])

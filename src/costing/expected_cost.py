@@ -129,6 +129,18 @@ def expected_cost(
         raise InputError(f"expected_cost: the regressors {list(xo.columns)} are collinear")
     y = np.log(vals[unit_cost][ok])
     ols = sm.OLS(y, xo).fit()
+    # leverage h_ii = 1: the row is fitted exactly (e.g. the only row of a category), its
+    # residual is 0 by construction and HC3's e^2 / (1 - h)^2 is 0/0 -> a meaningless SE (8.18)
+    lev = ols.get_influence().hat_matrix_diag
+    if (lev > 1 - 1e-8).any():
+        rows = list(np.flatnonzero(lev > 1 - 1e-8)[:5])
+        labels = d.loc[ok].iloc[rows]
+        what = ", ".join(f"row {int(i)}" + (" (" + ", ".join(f"{c}={r[c]!r}" for c in categorical)
+                                            + ")" if categorical else "")
+                         for i, (_, r) in zip(labels.index, labels.iterrows(), strict=True))
+        raise InputError(f"expected_cost: {what} has leverage 1 (fitted exactly by its own "
+                         "parameter, e.g. the only observation of a category); its residual and "
+                         "the HC3 standard errors are undefined. Drop it or merge categories")
     fit = ols.get_robustcov_results(cov_type="HC3")
     ci = np.asarray(fit.conf_int(alpha))
     coefs = pd.DataFrame({"term": xo.columns, "coef": fit.params, "se_hc3": fit.bse,
