@@ -219,7 +219,7 @@ def indicators(
     Implements formula (8.1): ``value = multiplier x numerator / denominator``, the numerator and
     denominator being the sums of base quantities over the indicator's services (8.2 for money).
     Indicators resting on time-use diaries or caseloads are suppressed (NaN, ``suppressed``) in
-    cells with fewer than ``min_workers`` workers, by D's rule (7.19).
+    cells with fewer than ``min_workers`` workers, by the shared privacy rule (7.19).
 
     Parameters
     ----------
