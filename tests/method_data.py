@@ -86,3 +86,16 @@ def small_dataset(**replace: pd.DataFrame) -> ct.Dataset:
     f = frames()
     f.update(replace)
     return ct.dataset_from_frames(f)
+
+
+class TablesOnly:
+    """A minimal dataset object: tables as attributes and in ``.tables`` (no validation)."""
+
+    def __init__(self, **tables):
+        self.tables = tables
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["tables"][name]
+        except KeyError:
+            raise AttributeError(name) from None

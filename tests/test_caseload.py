@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from method_data import TablesOnly
 
 import costing as ct
 
@@ -129,18 +130,9 @@ def test_staff_need_argument_errors():
         ct.available_case_hours(1712, 1.5)
 
 
-class _DS:
-    def __init__(self, **tables):
-        self.tables = tables
-
-    def __getattr__(self, name):
-        try:
-            return self.__dict__["tables"][name]
-        except KeyError:
-            raise AttributeError(name) from None
 
 
-def _norm_dataset() -> _DS:
+def _norm_dataset() -> TablesOnly:
     centres = pd.DataFrame({"cost_centre_id": ["A-SW", "A-LTC", "B-SW", "C-SW", "D-SW"],
                             "municipality_code": ["LV0001000", "LV0001000", "LV0002000",
                                                   "LV0003000", "LV0004000"],
@@ -158,7 +150,7 @@ def _norm_dataset() -> _DS:
                           "name": ["A novads", "B novads", "C novads", "D (merged into A)"],
                           "valid_from": pd.to_datetime(["2021-07-01"] * 4),
                           "valid_to": pd.to_datetime([None, None, None, "2021-06-30"])})
-    return _DS(staff=staff, cost_centres=centres, population=pop, municipalities=munis,
+    return TablesOnly(staff=staff, cost_centres=centres, population=pop, municipalities=munis,
                jobs=ct.reference_table("jobs"))
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from method_data import TablesOnly
 
 import costing as ct
 
@@ -194,20 +195,9 @@ def test_properties_shares_sum_to_one_and_rows_can_be_split_or_shuffled(rows, rn
 # ------------------------------------------------------------------ time-driven costs (7.14-7.18)
 
 
-class _DS:
-    """A minimal dataset object: tables as attributes and in ``.tables``."""
-
-    def __init__(self, **tables):
-        self.tables = tables
-
-    def __getattr__(self, name):
-        try:
-            return self.__dict__["tables"][name]
-        except KeyError:
-            raise AttributeError(name) from None
 
 
-def _tdabc_dataset(n_workers: int = 5) -> _DS:
+def _tdabc_dataset(n_workers: int = 5) -> TablesOnly:
     ids = [f"W{i}" for i in range(1, n_workers + 1)]
     rows = []
     for w in ids:  # day 1: 4 h contact + 4 h documentation; day 2: 8 h administration
@@ -224,7 +214,7 @@ def _tdabc_dataset(n_workers: int = 5) -> _DS:
                             "municipality_code": ["LV0001000"]})
     ref = {n: ct.reference_table(n) for n in ("activities", "constants", "ssc_rates",
                                               "public_holidays", "case_types")}
-    return _DS(time_use=time_use, workers=workers, caseloads=caseloads, cost_centres=centres,
+    return TablesOnly(time_use=time_use, workers=workers, caseloads=caseloads, cost_centres=centres,
                **ref)
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 from ._method_tables import as_fraction, as_number, reference, table
 from .errors import InputError
 from .privacy import MIN_WORKERS, suppress_small_cells
-from .workload import _flag, _is_dataset, worker_attributes
+from .workload import _flag, _is_dataset, join_worker_attributes
 
 #: Lower bounds of the caseload status bands, as utilisation fractions (formula 7.10):
 #: red ≥ 110 %, amber 100–110 %, green 95–100 %, under capacity < 95 %.
@@ -168,22 +168,7 @@ def _prepare(caseloads: Any, workers: Any, by: Sequence[str], what: str,
                          f"{cl.loc[bad, 'worker_id'].iloc[0]!r} has "
                          f"{caseloads.loc[bad, 'open_cases'].iloc[0]!r}")
     need = [c for c in [*by, *(["fte"] if need_fte else [])] if c not in cl.columns]
-    if need:
-        if workers is None:
-            raise InputError(f"{what}: column(s) {need} are not in caseloads; pass workers= "
-                             "(or a dataset)")
-        attrs = worker_attributes(workers)
-        absent = [c for c in need if c not in attrs.columns]
-        if absent:
-            raise InputError(f"{what}: column(s) {absent} are in neither caseloads nor workers")
-        attrs = attrs[["year", "worker_id", *need]].astype({"worker_id": str})
-        cl = cl.merge(attrs, on=["year", "worker_id"], how="left", validate="many_to_one")
-        lost = cl[need].isna().any(axis=1)
-        if lost.any():
-            row = cl.loc[lost].iloc[0]
-            raise InputError(f"{what}: worker {row['worker_id']!r} has caseloads in {row['year']} "
-                             "but no row in workers for that year")
-    return cl, dataset
+    return join_worker_attributes(cl, workers, need, what, "caseloads", "caseloads"), dataset
 
 
 def _case_values(cl: pd.DataFrame, w: pd.Series, what: str) -> np.ndarray:

@@ -80,6 +80,34 @@ def worker_attributes(workers: Any, cost_centres: pd.DataFrame | None = None) ->
     return out
 
 
+def join_worker_attributes(frame: pd.DataFrame, workers: Any, need: Sequence[str], what: str,
+                           table_name: str, rows: str) -> pd.DataFrame:
+    """Add the worker attributes ``need`` to ``frame`` (keyed by ``year, worker_id``).
+
+    Shared by the diary (``time_use``) and ``caseloads`` functions. Raises an InputError naming
+    the function ``what`` when ``workers`` is missing, lacks a column, or lacks a worker-year
+    that ``frame`` has (``rows`` names what the worker has there, e.g. "diary entries").
+    """
+    need = list(need)
+    if not need:
+        return frame
+    if workers is None:
+        raise InputError(f"{what}: column(s) {need} are not in {table_name}; pass workers= "
+                         "(or a dataset)")
+    attrs = worker_attributes(workers)
+    absent = [c for c in need if c not in attrs.columns]
+    if absent:
+        raise InputError(f"{what}: column(s) {absent} are in neither {table_name} nor workers")
+    attrs = attrs[["year", "worker_id", *need]].astype({"worker_id": str})
+    out = frame.merge(attrs, on=["year", "worker_id"], how="left", validate="many_to_one")
+    lost = out[need].isna().any(axis=1)
+    if lost.any():
+        row = out.loc[lost].iloc[0]
+        raise InputError(f"{what}: worker {row['worker_id']!r} has {rows} in {row['year']} but "
+                         "no row in workers for that year")
+    return out
+
+
 def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Integer codes and their labels; categorical columns are used as they are (fast path)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
@@ -353,21 +381,8 @@ def workload_summary(
     keep = [c for c in by if c in time_use.columns]
     units, mat = worker_activity_minutes(time_use, acts, keep)
     need = [c for c in by if c not in units.columns]
-    if need:
-        if workers is None:
-            raise InputError(f"workload_summary: column(s) {need} are neither in time_use nor "
-                             "given: pass workers= (or a dataset)")
-        attrs = worker_attributes(workers)
-        absent = [c for c in need if c not in attrs.columns]
-        if absent:
-            raise InputError(f"workload_summary: by column(s) {absent} not in time_use or workers")
-        attrs = attrs[["year", "worker_id", *need]].astype({"worker_id": str})
-        units = units.merge(attrs, on=["year", "worker_id"], how="left", validate="many_to_one")
-        lost = units[need].isna().any(axis=1)
-        if lost.any():
-            row = units.loc[lost].iloc[0]
-            raise InputError(f"time_use: worker {row['worker_id']!r} has diary entries in "
-                             f"{row['year']} but no row in workers for that year")
+    units = join_worker_attributes(units, workers, need, "workload_summary", "time_use",
+                                   "diary entries")
     # Clusters = distinct workers within a group (a worker seen in two years is one cluster).
     group_keys = units[by] if by else pd.DataFrame(index=units.index)
     gid = group_keys.groupby(by, sort=True, dropna=False).ngroup().to_numpy() if by else \
