@@ -109,3 +109,23 @@ def test_constant_prices_keep_the_series_index():
     s = pd.Series([100.0], index=["a"], name="x")
     out = ct.to_constant_prices(s, [2024], 2020, pd.Series({2020: 100.0, 2024: 125.0}))
     assert out.index.tolist() == ["a"] and out.name == "x" and out.iloc[0] == pytest.approx(80.0)
+
+
+@given(amount=st.floats(0, 1e9), year=st.integers(2015, 2024), base=st.integers(2015, 2024))
+def test_constant_prices_round_trip(amount, year, base):
+    # (6.5) twice: x · I_b / I_y · I_y / I_b = x, for any two years of the CPI table
+    there = ct.to_constant_prices(amount, year, base)
+    back = ct.to_constant_prices(there, base, year)
+    assert back == pytest.approx(amount, rel=1e-12, abs=1e-9)
+
+
+@given(direct=st.lists(st.floats(0, 1e7), min_size=1, max_size=5),
+       indirect=st.floats(0, 1e7), units=st.floats(1, 1e6))
+def test_price_times_planned_units_recovers_the_costs(direct, indirect, units):
+    # (6.1): price × planned units = Σ direct + Σ indirect (the tariff recovers the full cost)
+    if sum(direct) + indirect <= 0:
+        with pytest.raises(InputError, match="sum to 0"):
+            ct.service_price(direct, indirect, units)
+        return
+    price = ct.service_price(direct, indirect, units)
+    assert price * units == pytest.approx(sum(direct) + indirect, rel=1e-12)
