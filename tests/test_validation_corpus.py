@@ -352,6 +352,75 @@ def cpi_does_not_chain(d):
     return "cpi", "cpi_index", "cpi_inconsistent", line
 
 
+# --- what an accountant's spreadsheet does to the files (each message must say what to write)
+
+def thousands_space_decimal_comma(d):
+    set_cell(d, "expenditure", 3, "amount_eur", "21\u00a0231,00")  # Latvian Excel display
+    return "expenditure", "amount_eur", "not_a_number", 3
+
+
+def thousands_comma(d):
+    set_cell(d, "expenditure", 2, "amount_eur", "90,000.00")
+    return "expenditure", "amount_eur", "not_a_number", 2
+
+
+def currency_in_amount(d):
+    set_cell(d, "expenditure", 2, "amount_eur", "90000.00 EUR")
+    return "expenditure", "amount_eur", "not_a_number", 2
+
+
+def date_with_time(d):
+    set_cell(d, "survey_periods", 2, "end_date", "2024-03-15 00:00:00")
+    return "survey_periods", "end_date", "not_a_date", 2
+
+
+def date_as_day_number(d):
+    set_cell(d, "survey_periods", 2, "end_date", "45366")  # Excel's serial for 2024-03-15
+    return "survey_periods", "end_date", "not_a_date", 2
+
+
+def code_in_lowercase(d):
+    set_cell(d, "cost_centres", 2, "municipality_code", "lv0026000")
+    return "cost_centres", "municipality_code", "foreign_key", 2
+
+
+def code_saved_as_number(d):
+    set_cell(d, "expenditure", 2, "ekk_code", "1110.0")
+    return "expenditure", "ekk_code", "foreign_key", 2
+
+
+def atvk_without_prefix(d):
+    set_cell(d, "cost_centres", 2, "municipality_code", "26000")
+    return "cost_centres", "municipality_code", "foreign_key", 2
+
+
+def semicolons_and_decimal_comma(d):
+    rows = read_rows(d, "expenditure")
+    write_rows(d, "expenditure", [[c.replace(".", ",") for c in r] for r in rows], sep=";")
+    return "expenditure", "", "delimiter", 1
+
+
+def workbook_instead_of_csv(d):
+    (d / "outputs.csv").rename(d / "outputs.xlsx")
+    return "outputs", "", "unreadable", None
+
+
+# mutation -> text its message must contain (the value to write, or the way out)
+HINTS = {
+    thousands_space_decimal_comma: "write 21231.00",
+    thousands_comma: "write 90000.00",
+    currency_in_amount: "write 90000.00",
+    decimal_comma: "write 1234.5",
+    not_a_date: "write 2024-03-04",
+    date_with_time: "write 2024-03-15, without the time",
+    date_as_day_number: "day number",
+    code_in_lowercase: "did you mean 'LV0026000'",
+    code_saved_as_number: "did you mean '1110'",
+    atvk_without_prefix: "did you mean 'LV0026000'",
+    semicolons_and_decimal_comma: "decimal comma",
+    workbook_instead_of_csv: "save it as outputs.csv",
+}
+
 MUTATIONS = [
     text_in_number, decimal_comma, fraction_in_int, required_empty, missing_column, extra_column,
     missing_required_table, empty_file, header_only_required, windows_1257, utf16, semicolons,
@@ -364,7 +433,9 @@ MUTATIONS = [
     role_not_allowed, worker_id_pattern, staff_fte_over_headcount, residual_above_cost,
     bad_boolean_in_override, bad_region_in_override, successor_unknown,
     provenance_unknown_column, ssc_periods_overlap, cpi_does_not_chain, stray_quote,
-    huge_whole_number,
+    huge_whole_number, thousands_space_decimal_comma, thousands_comma, currency_in_amount,
+    date_with_time, date_as_day_number, code_in_lowercase, code_saved_as_number,
+    atvk_without_prefix, semicolons_and_decimal_comma,
 ]
 
 
@@ -392,6 +463,17 @@ def test_broken_dataset_reports_the_problem(valid_dataset_dir, mutate):
     assert hit["message"].str.len().min() > 10
     # a single mutation gives a single kind of problem (no cascade of follow-up errors)
     assert errors["rule"].nunique() == 1, errors.to_string()
+
+
+@pytest.mark.parametrize("mutate", list(HINTS), ids=[m.__name__ for m in HINTS])
+def test_message_says_what_to_write_instead(valid_dataset_dir, mutate):
+    table, column, rule, line = mutate(valid_dataset_dir)
+    with pytest.raises(ct.DataValidationError) as info:
+        ct.load_dataset(valid_dataset_dir)
+    errs = info.value.errors
+    hit = errs[(errs["table"] == table) & (errs["rule"] == rule)]
+    assert len(hit) >= 1, errs.to_string()
+    assert HINTS[mutate] in hit["message"].iloc[0], hit["message"].iloc[0]
 
 
 def test_all_problems_are_reported_at_once(valid_dataset_dir):
@@ -475,6 +557,14 @@ def test_missing_path_and_unreadable_sqlite(tmp_path):
     with pytest.raises(ct.DataValidationError) as info:
         ct.load_dataset(fake)
     assert info.value.errors.loc[0, "rule"] in {"unreadable", "schema_version"}
+    # a CSV file renamed .sqlite: one problem that says so, not three "missing table" too
+    fake.write_text("year,cost_centre_id,ekk_code,amount_eur\n2023,X,1110,1.00\n",
+                    encoding="utf-8")
+    with pytest.raises(ct.DataValidationError) as info:
+        ct.load_dataset(fake)
+    errs = info.value.errors
+    assert errs["rule"].tolist() == ["unreadable"], errs.to_string()
+    assert "looks like a text/CSV file" in errs.loc[0, "message"]
     text = tmp_path / "data.txt"
     text.write_text("x")
     with pytest.raises(ct.DataValidationError) as info:

@@ -165,6 +165,8 @@ def load_dataset(path: str | Path) -> Dataset:
         raw, files, prov, meta = read_folder(path, p)
     elif is_sqlite(path):
         raw, files, prov, meta = read_sqlite(path, p)
+        if not raw and len(p):  # not a database at all: missing tables would only be noise
+            raise DataValidationError(p.frame(), source=str(path))
     else:
         hint = (f"; to check {path.name}, pass the folder that holds it ({path.parent})"
                 if path.suffix.lower() == ".csv" else "")

@@ -11,6 +11,7 @@ import csv
 import difflib
 import io
 import json
+import re
 import sqlite3
 from datetime import datetime
 from operator import methodcaller
@@ -24,6 +25,7 @@ from .validation import Problems
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SQLITE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
+SPREADSHEET_SUFFIXES = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")
 
 
 def decode(raw: bytes, table: str, p: Problems) -> str | None:
@@ -47,6 +49,21 @@ def decode(raw: bytes, table: str, p: Problems) -> str | None:
               "Windows-1257/Baltic); save it as 'CSV UTF-8 (comma delimited)'",
               rows=[line_no], values=line.strip()[:80])
         return None
+
+
+def _delimiter_message(header: str, sample: list[list[str]]) -> str:
+    """Explain a header split by ';' or tabs: what Excel did and how to save the file instead."""
+    if ";" not in header:
+        return ("columns are separated by a tab; use commas (save as 'CSV UTF-8 (comma "
+                "delimited)')")
+    decimal_comma = any(re.search(r"\d,\d", ",".join(r)) for r in sample)
+    return ("columns are separated by ';'" + (" and numbers have a decimal comma" if decimal_comma
+                                              else "")
+            + ", as Excel saves CSV with Latvian regional settings; the dataset needs ',' "
+            "between columns and '.' in numbers. Either open the file in LibreOffice Calc and "
+            "use Save As > Text CSV with character set UTF-8 and field delimiter ','; or in "
+            "Windows set Region > Additional settings: decimal symbol '.', list separator ',', "
+            "then save from Excel as 'CSV UTF-8 (comma delimited)'")
 
 
 def _fast_parse(text: str) -> pd.DataFrame | None:
@@ -100,9 +117,8 @@ def parse_csv(text: str, table: str, p: Problems) -> pd.DataFrame | None:
         return None
     header = [h.strip() for h in rows[0]]
     if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
-        sep = "';'" if ";" in header[0] else "a tab"
-        p.add(table, "", "delimiter", f"columns are separated by {sep}; use commas (save as "
-              "'CSV UTF-8 (comma delimited)')", rows=[1], values=header[0][:80])
+        p.add(table, "", "delimiter", _delimiter_message(header[0], rows[1:3]), rows=[1],
+              values=header[0][:80])
         return None
     body = rows[1:]
     n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
@@ -177,6 +193,12 @@ def read_folder(folder: Path, p: Problems) -> tuple[dict, dict, pd.DataFrame | N
             prov = df
         else:
             tables[name] = df
+    for path in sorted(folder.iterdir()):
+        stem, suffix = path.stem, path.suffix.lower()
+        if suffix in SPREADSHEET_SUFFIXES and stem in SCHEMAS and stem not in files:
+            p.add(stem, "", "unreadable", f"{path.name} is a spreadsheet, which cannot be read: "
+                  f"open it and save it as {stem}.csv, type 'CSV UTF-8 (comma delimited)'",
+                  file=path.name)
     meta_path = folder / "metadata.json"
     if meta_path.exists():
         try:
@@ -228,6 +250,20 @@ def _text(v) -> str:
     return str(v)
 
 
+def _not_sqlite_hint(path: Path) -> str:
+    """A hint when a file named ``*.sqlite`` is really text (e.g. a CSV file renamed)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(512)
+    except OSError:
+        return ""
+    if head and b"\x00" not in head and (b"," in head or b";" in head):
+        return (f"; {path.name} looks like a text/CSV file, not a database: pass the folder of "
+                "CSV files instead, or build a database with 'costing db build FOLDER --db "
+                f"{path.name}'")
+    return ""
+
+
 def read_sqlite(path: Path, p: Problems) -> tuple[dict, dict, pd.DataFrame | None, dict]:
     """Read a dataset stored by :func:`costing.store.write_sqlite` (same return as read_folder)."""
     label = path.name
@@ -273,7 +309,8 @@ def read_sqlite(path: Path, p: Problems) -> tuple[dict, dict, pd.DataFrame | Non
             row = con.execute("SELECT json FROM _metadata").fetchone()
             meta = json.loads(row[0]) if row else {}
     except (sqlite3.Error, ValueError) as e:
-        p.add("", "", "unreadable", f"{label} is not a readable SQLite dataset: {e}", file=label)
+        p.add("", "", "unreadable", f"{label} is not a readable SQLite dataset: {e}"
+              + _not_sqlite_hint(path), file=label)
         return {}, {}, None, {}
     finally:
         con.close()

@@ -135,9 +135,8 @@ def _convert_column(s: pd.Series, col: Column, table: str, p: Problems) -> pd.Se
                             errors="coerce").to_numpy(dtype="float64", copy=True)
         bad = ~empty & ~np.isfinite(num)
         what = "a whole number" if col.kind == "int" else "a number"
-        c.report("not_a_number", bad, lambda v: f"{name} must be {what}, found '{v}'" + (
-            " (use a point '.' as the decimal separator, no spaces)"
-            if re.fullmatch(r"-?[\d ]+,\d+", v) else ""))
+        c.report("not_a_number", bad,
+                 lambda v: f"{name} must be {what}, found '{v}'" + number_hint(v))
         num[bad] = np.nan
         if col.kind == "int":
             huge = np.isfinite(num) & (np.abs(num) > _MAX_EXACT_INT)
@@ -154,7 +153,8 @@ def _convert_column(s: pd.Series, col: Column, table: str, p: Problems) -> pd.Se
         d = pd.to_datetime(pd.Series(np.where(empty, None, u), dtype=object),
                            format="%Y-%m-%d", errors="coerce")
         c.report("not_a_date", ~empty & d.isna().to_numpy(),
-                 lambda v: f"{name} must be a date written YYYY-MM-DD, found '{v}'")
+                 lambda v: f"{name} must be a date written YYYY-MM-DD, found '{v}'"
+                 + date_hint(v))
         return c.expand(d.to_numpy(dtype="datetime64[us]"), "datetime64[us]")
     if col.kind == "bool":
         low = np.array([v.lower() for v in u], dtype=object)
@@ -176,6 +176,48 @@ def _convert_column(s: pd.Series, col: Column, table: str, p: Problems) -> pd.Se
                  lambda v: f"{name} '{v}' is not in the expected form ({col.pattern})")
     out = np.where(empty, np.nan, u).astype(object)
     return pd.Series(out[c.codes], index=s.index, dtype=object)
+
+
+_SPACES = " \u00a0\u202f'"  # thousands separators: space, no-break spaces, apostrophe
+
+
+def number_hint(v: str) -> str:
+    """Why a cell is not a number as written in the data model, and the value to write instead."""
+    t = v.strip()
+    for unit in ("EUR", "eur", "€", "Ls", "LVL"):
+        t = t.replace(unit, "")
+    t = t.strip()
+    if t.endswith("%"):
+        return " (rates are fractions: write 25% as 0.25)"
+    suggestion = None
+    plain = "".join(ch for ch in t if ch not in _SPACES)
+    if re.fullmatch(r"[-+]?\d+,\d+", plain):  # 1 234,56 or 1234,56: decimal comma
+        suggestion = plain.replace(",", ".")
+    elif re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", plain):  # 1,234.56: thousands comma
+        suggestion = plain.replace(",", "")
+    elif re.fullmatch(r"[-+]?\d+(\.\d+)?", plain):  # only spaces or a unit were in the way
+        suggestion = plain
+    elif re.fullmatch(r"[-+]?\d{1,3}(\.\d{3})+,\d+", plain):  # 1.234,56
+        suggestion = plain.replace(".", "").replace(",", ".")
+    if suggestion is None or suggestion == v.strip():
+        return ""
+    return (f" (write {suggestion}: numbers use a point '.' for decimals and no thousands "
+            "separator, spaces or currency)")
+
+
+def date_hint(v: str) -> str:
+    """The ISO form of a date written day.month.year (or day/month/year), if it is one."""
+    m = re.fullmatch(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})\.?", v.strip())
+    if m:
+        d, mo, y = (int(x) for x in m.groups())
+        if 1 <= mo <= 12 and 1 <= d <= 31:
+            return f" (write {y:04d}-{mo:02d}-{d:02d}: year-month-day)"
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2})?", v.strip()):
+        return f" (write {v.strip()[:10]}, without the time of day)"
+    if re.fullmatch(r"\d{5}", v.strip()):
+        return (" (a spreadsheet turned the date into a day number: format the column as a "
+                "date YYYY-MM-DD before saving)")
+    return ""
 
 
 def _check_bounds(c: _Column, num: np.ndarray) -> None:
@@ -250,12 +292,36 @@ def check_foreign_keys(tables: dict[str, pd.DataFrame], p: Problems) -> None:
             if bad.any():
                 vals = s[bad]
                 where = p.files.get(col.ref[0], col.ref[0])
+                hints = _code_hints(vals.unique(), target)
                 p.add(name, col.name, "foreign_key",
-                      [f"{col.name} '{v}' does not exist in {where} ({col.ref[1]})" for v in vals],
+                      [f"{col.name} '{v}' does not exist in {where} ({col.ref[1]})"
+                       + hints.get(v, "") for v in vals],
                       rows=vals.index, values=vals)
                 df = df.copy()
                 df.loc[vals.index, col.name] = np.nan
                 tables[name] = df
+
+
+def _code_hints(values, target) -> dict:
+    """``{value: " (did you mean ...)"}`` for codes a spreadsheet or a typist has likely changed:
+    letter case, a lost leading zero, a code turned into a number (``1110.0``), spaces."""
+    known = [str(t) for t in target]
+    by_key: dict[str, str] = {}
+    for t in known:
+        by_key.setdefault(t.upper().replace(" ", ""), t)
+        by_key.setdefault("Z" + t.lstrip("0").upper(), t)
+    out = {}
+    for v in values:
+        sv = str(v).strip()
+        base = sv[:-2] if sv.endswith(".0") else sv
+        hit = (by_key.get(base.upper().replace(" ", ""))
+               or by_key.get("Z" + base.lstrip("0").upper()))
+        if hit is None and not base.upper().startswith("LV"):
+            hit = by_key.get("LV" + base.zfill(7)) if base.isdigit() else None
+        if hit is not None and hit != sv:
+            out[v] = (f" (did you mean '{hit}'? codes are text and must be written exactly; in a "
+                      "spreadsheet format the column as Text so leading zeros and letters stay)")
+    return out
 
 
 def _finalise(df: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
