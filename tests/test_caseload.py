@@ -201,6 +201,7 @@ def test_on_the_mini_dataset(mini):
     (lambda: ct.available_case_hours("x", 0.5), r"annual_hours must be a number"),
     (lambda: ct.available_case_hours(1_600, 60), r"case_share.*did you mean 0.6"),
     (lambda: ct.max_caseload({"A": 2.0}, float("inf")), r"available_hours must be a finite"),
+    (lambda: ct.caseload_status(["high"]), r"utilisation must be numbers"),
 ])
 def test_case_hours_bad_input_is_named(call, match):
     with pytest.raises(ct.InputError, match=match):

@@ -41,7 +41,11 @@ def caseload_status(utilisation: Any) -> np.ndarray:
     numpy.ndarray of object
         Status codes (``None`` where the utilisation is missing).
     """
-    u = np.asarray(utilisation, dtype=float)
+    try:
+        u = np.asarray(utilisation, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"caseload_status: utilisation must be numbers (fractions), got "
+                         f"{utilisation!r:.80}") from None
     status = np.select(
         [u >= STATUS_THRESHOLDS["red"], u >= STATUS_THRESHOLDS["amber"],
          u >= STATUS_THRESHOLDS["green"], u < STATUS_THRESHOLDS["green"]],
