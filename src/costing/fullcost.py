@@ -359,7 +359,11 @@ def unit_costs(dataset: Dataset, year: int | Sequence[int] | None = None,
     out[[*DIRECT_CATEGORIES, "overhead"]] = out[[*DIRECT_CATEGORIES, "overhead"]].fillna(0.0)
     unit_of = services.set_index("service_code")["output_unit"]
     out["output_unit"] = out["output_unit"].fillna(out["service_code"].map(unit_of))
+    return _unit_cost_table(out, keys, practical_share)
 
+
+def _unit_cost_table(out: pd.DataFrame, keys: list[str], practical_share) -> pd.DataFrame:
+    """Formulas (4.2)–(4.7) on the joined cost × output table, with ``reason`` and ``notes``."""
     direct = out[list(DIRECT_CATEGORIES)].sum(axis=1)
     full = direct + out["overhead"]
     q = pd.to_numeric(out["units"], errors="coerce").astype(float)
