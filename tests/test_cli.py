@@ -151,3 +151,16 @@ def test_demo_command_writes_a_valid_dataset(capsys, tmp_path):
     assert ct.load_dataset(tmp_path / "demo").is_illustrative
 
 
+
+
+@pytest.mark.parametrize("name", ["expenditure.csv", "folder.sqlite", "blocked/x.sqlite"])
+def test_db_build_refuses_a_bad_target_before_validating(capsys, valid_dataset_dir, tmp_path,
+                                                         name):
+    (tmp_path / "folder.sqlite").mkdir()
+    (tmp_path / "blocked").write_text("a file where a folder should be")
+    target = valid_dataset_dir / name if name.endswith(".csv") else tmp_path / name
+    before = target.read_bytes() if target.is_file() else None
+    code, out = run(capsys, "db", "build", str(valid_dataset_dir), "--db", str(target))
+    assert code == 1 and "Traceback" not in out and out.startswith("costing: ")
+    if before is not None:
+        assert target.read_bytes() == before  # the dataset's own CSV is untouched

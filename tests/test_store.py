@@ -139,3 +139,31 @@ def test_any_amounts_survive_frames_and_sqlite_exactly(tmp_path_factory, mini, a
     assert ds.expenditure["amount_eur"].tolist() == amounts
     path = ct.write_sqlite(ds, tmp_path_factory.mktemp("h") / "h.sqlite")
     assert ct.load_dataset(path).expenditure["amount_eur"].tolist() == amounts
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("data.csv", "must end in .sqlite"),       # a typo would overwrite a CSV of the dataset
+    ("folder.sqlite", "is a folder"),
+    ("text.sqlite", "is not a SQLite database; refusing to overwrite"),
+])
+def test_a_target_that_would_destroy_something_is_refused(tmp_path, mini, name, expected):
+    target = tmp_path / name
+    if name == "data.csv":
+        target.write_text("year,amount_eur\n2024,1.00\n", encoding="utf-8")
+    elif name == "folder.sqlite":
+        target.mkdir()
+    else:
+        target.write_text("year,amount_eur\n2024,1.00\n", encoding="utf-8")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(ct.InputError, match=expected):
+        ct.write_sqlite(mini, target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    if target.is_file():
+        assert target.read_text(encoding="utf-8").startswith("year,amount_eur")
+
+
+def test_an_unwritable_place_is_an_input_error_not_a_traceback(tmp_path, mini):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ct.InputError, match="cannot write the database"):
+        ct.write_sqlite(mini, blocker / "sub" / "mini.sqlite")  # parent is a file

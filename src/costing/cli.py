@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import DataValidationError
+from .errors import DataValidationError, InputError
 from .schema import DATASET_TABLES, REQUIRED_TABLES
 
 _WIDTH = {"row": 6, "column": 22, "rule": 26, "value": 24}
@@ -119,13 +119,18 @@ def cmd_validate(args) -> int:
 
 
 def cmd_db_build(args) -> int:
-    from .store import write_sqlite
+    from .store import check_target, write_sqlite
 
-    ds = _load_or_report(args.dataset, args)
-    if ds is None:
-        print(f"Nothing written to {args.db}.")
+    try:
+        check_target(args.db)  # before the (long) validation
+        ds = _load_or_report(args.dataset, args)
+        if ds is None:
+            print(f"Nothing written to {args.db}.")
+            return 1
+        path = write_sqlite(ds, args.db)
+    except InputError as e:
+        print(f"costing: {e}", file=sys.stderr)
         return 1
-    path = write_sqlite(ds, args.db)
     n = sum(len(ds.tables[t]) for t in ds.present)
     print(f"Wrote {path} ({len(ds.present)} dataset tables, {n:,} rows, plus reference tables).")
     return 0

@@ -26,6 +26,8 @@ import pandas as pd
 from . import __version__
 from ._fs import publish
 from .dataset import Dataset, load_dataset
+from .errors import InputError
+from .readers import SQLITE_MAGIC, SQLITE_SUFFIXES
 from .schema import PROVENANCE, SCHEMA_VERSION, SCHEMAS, TableSchema
 
 _SQL_TYPES = {"int": "INTEGER", "float": "REAL", "bool": "INTEGER", "date": "TEXT",
@@ -68,9 +70,13 @@ def write_sqlite(ds: Dataset, db: str | Path) -> Path:
     pathlib.Path
         The database path.
     """
-    db = Path(db)
-    db.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{db.name}.", suffix=".tmp", dir=db.parent)
+    db = check_target(db)
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{db.name}.", suffix=".tmp", dir=db.parent)
+    except OSError as e:
+        raise InputError(f"cannot write the database {db}: {e.strerror or e}; choose a folder "
+                         "you can write to") from None
     os.close(fd)
     try:
         con = sqlite3.connect(tmp)
@@ -92,10 +98,46 @@ def write_sqlite(ds: Dataset, db: str | Path) -> Path:
         finally:
             con.close()
         publish(tmp, db)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write the database {db}: {exc.strerror or exc}; nothing "
+                             "was written") from None
         raise
     return db
+
+
+def check_target(db: str | Path) -> Path:
+    """Refuse a database path that would destroy something.
+
+    The target must be named ``*.sqlite`` (``.sqlite3``, ``.db``) and, if it exists, be a SQLite
+    file: never a folder, nor a CSV file of the dataset given by mistake.
+
+    Raises
+    ------
+    InputError
+        With the reason and what to pass instead.
+    """
+    db = Path(db)
+    if db.suffix.lower() not in SQLITE_SUFFIXES:
+        raise InputError(f"--db {db}: a database file name must end in .sqlite (e.g. "
+                         f"{db.with_suffix('.sqlite').name}); refusing to write {db.name}")
+    if db.is_dir():
+        raise InputError(f"--db {db} is a folder; give a file name such as {db / 'data.sqlite'}")
+    if db.exists() and not is_sqlite_file(db):
+        raise InputError(f"--db {db} exists and is not a SQLite database; refusing to overwrite "
+                         "it (delete it or choose another name)")
+    return db
+
+
+def is_sqlite_file(path: Path) -> bool:
+    """Whether ``path`` starts with the SQLite header (an empty file counts: nothing to lose)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return False
+    return head in (SQLITE_MAGIC, b"")
 
 
 def _write_table(con: sqlite3.Connection, df: pd.DataFrame, schema: TableSchema) -> None:
