@@ -201,7 +201,8 @@ def capital_charges(
     method : {"annuity", "straight_line"}
         The capital charge convention.
     rate : float, default 0.035
-        Real discount rate for the annuity (fraction). [1/year]
+        Real discount rate for the annuity, a fraction in (-1, 1] (3.5 for 3.5 % is refused).
+        [1/year]
     detail : bool, default False
         ``True`` returns one row per asset and year (columns ``CAPITAL_CHARGE_COLUMNS``).
 

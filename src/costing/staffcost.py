@@ -205,11 +205,11 @@ def staff_unit_cost(
     salary : float
         A: annual gross salary of one FTE. [EUR/year]
     on_cost_rate, on_costs : float
-        B: employer contributions as a rate of salary (e.g. 0.2359) or an amount [EUR/year];
-        give exactly one.
+        B: employer contributions as a rate of salary (a fraction, e.g. 0.2359; a value above 1
+        is refused as a likely percentage) or an amount [EUR/year]; give exactly one.
     overhead_rate, overheads : float
-        D: overheads as a rate of ``overhead_base`` or an amount [EUR/year]. Giving ``overheads``
-        needs ``overhead_rate=None`` or 0.
+        D: overheads as a rate of ``overhead_base`` (a fraction in [0, 1]) or an amount
+        [EUR/year]. Giving ``overheads`` needs ``overhead_rate=None`` or 0.
     overhead_base : {"salary", "salary_and_on_costs"}
         Base of ``overhead_rate``.
     capital_overheads, qualification, travel : float
