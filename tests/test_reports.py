@@ -4,6 +4,7 @@ One batch per language shares one output folder (so the shared results are compu
 the whole module takes about a minute on two cores.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -306,3 +307,48 @@ def test_a_reused_kernel_carries_no_state_between_reports(tmp_path, batch):
         record = nbformat.read(out / "en" / "notebooks" / f"{code}.ipynb", as_version=4)
         counts = [c.execution_count for c in record.cells if c.cell_type == "code"]
         assert counts == list(range(1, len(counts) + 1))  # a new session for every report
+
+
+def test_a_mistyped_code_gets_a_suggestion(tmp_path, capsys):
+    for typed in ("lv0001000", "1000"):
+        rc = main(["reports", "--municipality", typed, "--out", str(tmp_path), "--no-progress"])
+        assert rc == 2 and "did you mean 'LV0001000'?" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra, expected", [
+    (["--peer-rule", "zzz"], "invalid choice: 'zzz'"),  # used to run and drop the peer section
+    (["--timeout", "0"], "--timeout must be > 0"),
+    (["--workers", "0"], "--workers must be >= 1"),
+    (["--year", "1999"], "year 1999 has no expenditure"),
+])
+def test_bad_arguments_are_refused_with_a_message(tmp_path, capsys, extra, expected):
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) if extra[0] == "--peer-rule" else contextlib.nullcontext():
+        rc = main(["reports", "--municipality", CODES[0], "--out", str(out), "--no-progress",
+                   *extra])
+        assert rc == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+    assert not out.exists() or not list(out.rglob("*.html"))
+
+
+def test_an_out_folder_that_is_a_file_or_unwritable_is_refused(tmp_path, capsys):
+    blocker = tmp_path / "file.csv"
+    blocker.write_text("a,b\n1,2\n", encoding="utf-8")
+    for out, expected in ((blocker, "is a file, not a folder"),
+                          (blocker / "sub", "cannot write to --out")):
+        rc = main(["reports", "--municipality", CODES[0], "--out", str(out), "--no-progress"])
+        err = capsys.readouterr().err
+        assert rc == 2 and expected in err and "Traceback" not in err
+    assert blocker.read_text(encoding="utf-8") == "a,b\n1,2\n"
+
+
+def test_an_invalid_dataset_says_no_report_was_written(tmp_path, capsys, valid_dataset_dir):
+    (valid_dataset_dir / "outputs.csv").unlink()
+    out = tmp_path / "out"
+    rc = main(["reports", "--dataset", str(valid_dataset_dir), "--municipality", "LV0026000",
+               "--out", str(out), "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "not valid, no report written" in err
+    assert "required table outputs.csv is missing" in err
+    assert not out.exists()

@@ -35,7 +35,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from .batch import Outcome, Task, init_worker, run_task
-from .errors import CostingError, InputError
+from .errors import CostingError, DataValidationError, InputError
 from .labels import LANGUAGES, label
 
 #: A municipality code as it may appear in a file name: ATVK ``LV`` + 7 digits, nothing else.
@@ -94,8 +94,37 @@ def default_workers() -> int:
 
 
 def _syntax_problems(codes) -> list[str]:
-    return [f"{c!r} is not a municipality code (expected 'LV' + 7 digits, e.g. 'LV0001000')"
-            for c in codes if not isinstance(c, str) or not CODE_PATTERN.match(c)]
+    out = []
+    for c in codes:
+        if isinstance(c, str) and CODE_PATTERN.match(c):
+            continue
+        text = str(c).strip()
+        guess = text.upper() if text.upper().startswith("LV") else (
+            "LV" + text.zfill(7) if text.isdigit() and len(text) <= 7 else "")
+        hint = f"; did you mean {guess!r}?" if guess and CODE_PATTERN.match(guess) else ""
+        out.append(f"{c!r} is not a municipality code (expected 'LV' + 7 digits, e.g. "
+                   f"'LV0001000'){hint}")
+    return out
+
+
+PEER_RULES = ("default", "cluster")
+
+
+def _check_out(out: str | os.PathLike) -> Path:
+    """The output folder, created if needed; an :class:`InputError` if it cannot be."""
+    out_dir = Path(out).resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"costing reports: --out {out} is a file, not a folder; give a folder "
+                         "name (it is created if needed)")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise InputError(f"costing reports: cannot write to --out {out}: {e.strerror or e}; "
+                         "choose a folder you can write to") from None
+    return out_dir
 
 
 def validate_codes(codes, ds=None) -> list[str]:
@@ -184,6 +213,12 @@ def run_reports(municipalities=None, *, year: int = 2024, lang: str = "lv", data
     if lang not in LANGUAGES:
         raise InputError(f"costing reports: --lang must be one of {', '.join(LANGUAGES)}, "
                          f"got {lang!r}")
+    if peer_rule not in PEER_RULES:
+        raise InputError(f"costing reports: --peer-rule must be one of {', '.join(PEER_RULES)}, "
+                         f"got {peer_rule!r}")
+    if not execution_timeout > 0:
+        raise InputError(f"costing reports: --timeout must be > 0 seconds, got "
+                         f"{execution_timeout}")
     template = Path(template or TEMPLATE)
     if not template.exists():
         raise InputError(f"costing reports: template {template} does not exist")
@@ -191,7 +226,7 @@ def run_reports(municipalities=None, *, year: int = 2024, lang: str = "lv", data
         validate_codes(municipalities)  # refuse a malformed code before loading anything
     ds = _load(dataset)
     codes = validate_codes(municipalities, ds)
-    out_dir = Path(out).resolve()
+    out_dir = _check_out(out)
     lang_dir = out_dir / lang
     shared = report_data.ensure_shared(ds, year, peer_rule, out_dir / "_shared",
                                        ds.content_hash())
@@ -262,7 +297,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help=f"parallel workers (default: number of CPUs, here {default_workers()})")
     p.add_argument("--out", default="reports", metavar="DIR",
                    help="output folder (default reports)")
-    p.add_argument("--peer-rule", default="default", help="peer-group rule (default: default)")
+    p.add_argument("--peer-rule", default="default", choices=PEER_RULES,
+                   help="peer-group rule (default: default)")
     p.add_argument("--timeout", type=float, default=600.0, metavar="S",
                    help="seconds one notebook cell may run (default 600)")
     p.add_argument("--template", default=None, metavar="IPYNB",
@@ -281,7 +317,12 @@ def _command(args: argparse.Namespace) -> int:
                              dataset=args.dataset, out=args.out, workers=args.workers,
                              peer_rule=args.peer_rule, execution_timeout=args.timeout,
                              template=args.template, progress=not args.no_progress)
-    except (CostingError, FileNotFoundError) as exc:
+    except DataValidationError as exc:
+        text = str(exc).replace("(see .errors)", f"(run 'costing validate {args.dataset}' for "
+                                "the full list)")
+        print(f"error: the dataset is not valid, no report written.\n{text}", file=sys.stderr)
+        return 2
+    except (CostingError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(result.summary())
