@@ -188,3 +188,16 @@ def test_import_round_trips_time_use_of_the_mini_dataset(mini, tmp_path):
     out = ct.import_diary(_csv(tmp_path, "\n".join(lines) + "\n"), dataset=mini)
     expected = tu.assign(date=tu["date"].dt.strftime("%Y-%m-%d"))[list(out.columns)]
     pd.testing.assert_frame_equal(out, expected.reset_index(drop=True), check_dtype=False)
+
+
+@pytest.mark.parametrize(("period", "match"), [
+    (("x", "y"), "survey_period must be two ISO dates"),
+    (("2024-03-01",), "survey_period must be two ISO dates"),
+    (("2024-03-01", ""), "survey_period must be two ISO dates"),
+    (("2024-03-31", "2024-03-01"), r"ends \(2024-03-01\) before it starts \(2024-03-31\)"),
+])
+def test_bad_survey_period_argument_is_named(tmp_path, period, match):
+    path = tmp_path / "d.csv"
+    path.write_text("worker_id,date,start_time,end_time,activity_code\n", encoding="utf-8")
+    with pytest.raises(ct.InputError, match=match):
+        ct.import_diary(path, survey_period=period)

@@ -150,3 +150,8 @@ def test_nothing_leaks_for_a_municipality_with_too_few_workers(mini):
                 assert f"{value:.4f}"[:-1] not in html, (name, value)
         if "status" in raw:
             assert not table["status"].notna().any()
+
+
+def test_suppress_small_cells_needs_a_data_frame():
+    with pytest.raises(ct.InputError, match="df must be a pandas DataFrame, got list"):
+        ct.suppress_small_cells([1, 2])

@@ -206,6 +206,7 @@ def import_diary(
     DataValidationError
         Listing every problem with file, row, column, rule, value and message.
     """
+    survey_period = _period(survey_period)
     path = Path(path)
     p = Problems()
     p.files[_TABLE] = path.name
@@ -292,6 +293,23 @@ def _check_days(entries: pd.DataFrame, p: Problems) -> None:
               rows=[first], values=f"{minutes:.0f} min")
 
 
+def _period(survey_period: Any) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The ``(start, end)`` survey period as timestamps; InputError if it is not two dates."""
+    if survey_period is None:
+        return None
+    try:
+        lo, hi = (pd.Timestamp(str(d)) for d in survey_period)
+        if pd.isna(lo) or pd.isna(hi):
+            raise ValueError("missing date")
+    except (TypeError, ValueError):
+        raise InputError(f"import_diary: survey_period must be two ISO dates (start, end), got "
+                         f"{survey_period!r}") from None
+    if hi < lo:
+        raise InputError(f"import_diary: survey_period ends ({hi:%Y-%m-%d}) before it starts "
+                         f"({lo:%Y-%m-%d})")
+    return lo, hi
+
+
 def _check_context(entries: pd.DataFrame, dataset: Any, survey_period: Any,
                    p: Problems) -> None:
     """Workers known in the staff records and dates inside the survey period."""
@@ -313,7 +331,7 @@ def _check_context(entries: pd.DataFrame, dataset: Any, survey_period: Any,
                   rows=rows, values=e.loc[rows, "worker_id"])
         muni[~unknown] = attrs["municipality_code"].to_numpy()[where[~unknown]]
     if survey_period is not None:
-        lo, hi = (pd.Timestamp(str(d)) for d in survey_period)
+        lo, hi = survey_period
         outside = (e["date"] < lo) | (e["date"] > hi)
         period = pd.Series(f"{lo:%Y-%m-%d}..{hi:%Y-%m-%d}", index=e.index)
     elif dataset is not None and "survey_periods" in getattr(dataset, "tables", {}):

@@ -82,6 +82,9 @@ def suppress_small_cells(
         If ``count_col`` or a value column is missing, or ``min_workers < 1``, or a count is
         missing or negative.
     """
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"suppress_small_cells: df must be a pandas DataFrame, got "
+                         f"{type(df).__name__}")
     if not isinstance(min_workers, (int, np.integer)) or min_workers < 1:
         raise InputError(f"suppress_small_cells: min_workers must be an integer >= 1, "
                          f"got {min_workers!r}")
