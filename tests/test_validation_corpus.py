@@ -405,6 +405,28 @@ def workbook_instead_of_csv(d):
     return "outputs", "", "unreadable", None
 
 
+def percent_for_fraction(d):
+    set_cell(d, "workers", 2, "fte", "50%")
+    return "workers", "fte", "not_a_number", 2
+
+
+def accounting_negative(d):
+    set_cell(d, "expenditure", 2, "amount_eur", "(90 000,00)")
+    return "expenditure", "amount_eur", "not_a_number", 2
+
+
+def minutes_as_clock_time(d):
+    set_cell(d, "time_use", 2, "minutes", "1:30")
+    return "time_use", "minutes", "not_a_number", 2
+
+
+def header_one_column_too_many(d):
+    rows = read_rows(d, "tariffs")
+    rows[0].insert(1, "cost_centre")  # every line now has one value fewer than the header
+    write_rows(d, "tariffs", rows)
+    return "tariffs", "", "field_count", 1
+
+
 # mutation -> text its message must contain (the value to write, or the way out)
 HINTS = {
     thousands_space_decimal_comma: "write 21231.00",
@@ -419,6 +441,10 @@ HINTS = {
     atvk_without_prefix: "did you mean 'LV0026000'",
     semicolons_and_decimal_comma: "decimal comma",
     workbook_instead_of_csv: "save it as outputs.csv",
+    percent_for_fraction: "write 0.5",
+    accounting_negative: "write -90000.00",
+    minutes_as_clock_time: "write 90",
+    header_one_column_too_many: "header (line 1) has",
 }
 
 MUTATIONS = [
@@ -435,7 +461,8 @@ MUTATIONS = [
     provenance_unknown_column, ssc_periods_overlap, cpi_does_not_chain, stray_quote,
     huge_whole_number, thousands_space_decimal_comma, thousands_comma, currency_in_amount,
     date_with_time, date_as_day_number, code_in_lowercase, code_saved_as_number,
-    atvk_without_prefix, semicolons_and_decimal_comma,
+    atvk_without_prefix, semicolons_and_decimal_comma, percent_for_fraction,
+    accounting_negative, minutes_as_clock_time, header_one_column_too_many,
 ]
 
 
@@ -474,6 +501,27 @@ def test_message_says_what_to_write_instead(valid_dataset_dir, mutate):
     hit = errs[(errs["table"] == table) & (errs["rule"] == rule)]
     assert len(hit) >= 1, errs.to_string()
     assert HINTS[mutate] in hit["message"].iloc[0], hit["message"].iloc[0]
+
+
+def test_a_wrong_header_is_one_problem_not_one_per_line(valid_dataset_dir):
+    header_one_column_too_many(valid_dataset_dir)
+    with pytest.raises(ct.DataValidationError) as info:
+        ct.load_dataset(valid_dataset_dir)
+    assert len(info.value.errors) == 1
+
+
+def test_empty_columns_after_the_last_name_are_spreadsheet_leftovers(valid_dataset_dir):
+    # Excel writes "a,b,," when cells right of the table were once touched; some rows keep the
+    # trailing commas and some do not
+    path = valid_dataset_dir / "expenditure.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[0] += ",,"
+    lines[1] += ",,"
+    lines[2] += ","
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ds = ct.load_dataset(valid_dataset_dir)
+    assert list(ds.expenditure.columns) == ["year", "cost_centre_id", "ekk_code", "amount_eur"]
+    assert len(ds.expenditure) == 89
 
 
 def test_all_problems_are_reported_at_once(valid_dataset_dir):

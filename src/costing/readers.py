@@ -133,7 +133,21 @@ def parse_csv(text: str, table: str, p: Problems) -> pd.DataFrame | None:
         lines = np.asarray(lines_l)
     lens = np.fromiter(map(len, body), dtype=np.int64, count=len(body))
     blank = lens == 0
+    n_named = max((j + 1 for j, h in enumerate(header) if h != ""), default=0)
+    n_trailing = len(header) - n_named
+    if n_trailing and header[0] != "":  # "a,b,," header: rows may stop before the empty columns
+        short = ~blank & (lens >= len(header) - n_trailing) & (lens < len(header))
+        for i in np.flatnonzero(short):
+            body[i] = [*body[i], *[""] * (len(header) - lens[i])]
+        lens[short] = len(header)
     wrong = ~blank & (lens != len(header))
+    counts = np.unique(lens[~blank])
+    if wrong.sum() > 1 and wrong.sum() == (~blank).sum() and len(counts) == 1:
+        p.add(table, "", "field_count",
+              f"every line has {counts[0]} values but the header (line 1) has {len(header)} "
+              "columns: the header has a column name too many or too few", rows=[1],
+              values=",".join(header)[:80])
+        return None
     for i in np.flatnonzero(wrong):
         p.add(table, "", "field_count",
               f"line has {lens[i]} values but the header has {len(header)} columns"

@@ -186,9 +186,16 @@ def number_hint(v: str) -> str:
     t = v.strip()
     for unit in ("EUR", "eur", "€", "Ls", "LVL"):
         t = t.replace(unit, "")
-    t = t.strip()
-    if t.endswith("%"):
-        return " (rates are fractions: write 25% as 0.25)"
+    t = t.strip().replace("\u2212", "-").replace("\u2013", "-")  # typographic minus, en dash
+    if re.fullmatch(r"[-+]?\d+([.,]\d+)?\s*%", t):
+        frac = float(t.rstrip("% ").replace(",", ".")) / 100
+        return f" (write {frac:g}: shares and rates are fractions, 100% = 1)"
+    m = re.fullmatch(r"(\d{1,3}):([0-5]\d)(:00)?", t)
+    if m:
+        return (f" (a time h:mm is not a number: write {int(m[1]) * 60 + int(m[2])} for "
+                f"{m[1]}:{m[2]} in minutes)")
+    if re.fullmatch(r"\(.*\)", t):  # accountants' negative: (1 234,56)
+        t = "-" + t[1:-1].strip()
     suggestion = None
     plain = "".join(ch for ch in t if ch not in _SPACES)
     if re.fullmatch(r"[-+]?\d+,\d+", plain):  # 1 234,56 or 1234,56: decimal comma
