@@ -143,10 +143,14 @@ def parse_csv(text: str, table: str, p: Problems) -> pd.DataFrame | None:
     wrong = ~blank & (lens != len(header))
     counts = np.unique(lens[~blank])
     if wrong.sum() > 1 and wrong.sum() == (~blank).sum() and len(counts) == 1:
+        schema = PROVENANCE if table == PROVENANCE.name else SCHEMAS.get(table)
+        names = schema.column_names if schema is not None else []
+        odd = [f"unexpected column '{h}'" for h in header if names and h not in names]
+        odd += [f"missing column '{c}'" for c in names if c not in header]
         p.add(table, "", "field_count",
               f"every line has {counts[0]} values but the header (line 1) has {len(header)} "
-              "columns: the header has a column name too many or too few", rows=[1],
-              values=",".join(header)[:80])
+              "columns: the header has a column name too many or too few"
+              + (f" ({'; '.join(odd)})" if odd else ""), rows=[1], values=",".join(header)[:80])
         return None
     for i in np.flatnonzero(wrong):
         p.add(table, "", "field_count",
