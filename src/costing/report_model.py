@@ -128,7 +128,10 @@ def _need(ds, year, peer_rule, done):
     from .need import need_adjusted_spending, need_index
 
     pop = ds.population
-    need = need_index(pop.loc[pop["year"].astype(int) == int(year)])
+    # the dataset's own municipalities: the population table also holds units of other
+    # boundaries (merged Madona in 2025 beside Madona and Varakļāni), which must not count twice
+    codes = sorted(ds.cost_centres["municipality_code"].astype(str).unique())
+    need = need_index(pop.loc[pop["year"].astype(int) == int(year)], codes=codes)
     spend = (done["centre_quantities"].groupby(["municipality_code", "year"], as_index=False)
              ["full_cost_eur"].sum().rename(columns={"full_cost_eur": "spending_eur"}))
     return need_adjusted_spending(spend, need)
