@@ -427,6 +427,12 @@ def header_one_column_too_many(d):
     return "tariffs", "", "field_count", 1
 
 
+def negative_with_cents(d):
+    line = line_of(d, "expenditure", ekk_code="1110")
+    set_cell(d, "expenditure", line, "amount_eur", "-466121.06")
+    return "expenditure", "amount_eur", "negative_amount", line
+
+
 # mutation -> text its message must contain (the value to write, or the way out)
 HINTS = {
     thousands_space_decimal_comma: "write 21231.00",
@@ -445,6 +451,7 @@ HINTS = {
     accounting_negative: "write -90000.00",
     minutes_as_clock_time: "write 90",
     header_one_column_too_many: "header (line 1) has",
+    negative_with_cents: "negative (-466121.06)",  # the value as written, not rounded
 }
 
 MUTATIONS = [

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .validation import Problems
+from .validation import Problems, _show
 
 MINUTES_PER_DAY = 24 * 60
 #: Largest accepted gap between cpi_index[y] / cpi_index[y-1] - 1 and annual_change[y]
@@ -109,7 +109,9 @@ def check_expenditure(t: Mapping[str, pd.DataFrame], p: Problems) -> None:
     allows = _map(ex["ekk_code"], _lookup(ekk, "ekk_code", ["allows_negative"]), "allows_negative")
     bad = (ex["amount_eur"] < 0) & (allows == False)  # noqa: E712 - NaN (unknown code) is skipped
     p.add("expenditure", "amount_eur", "negative_amount",
-          [f"amount_eur is negative ({a:g}) but EKK {c} does not allow refunds or corrections"
+          [f"amount_eur is negative ({_show(a)}) but EKK {c} does not allow refunds or "
+           "corrections (check the sign; a refund is netted against the expense of the year "
+           "or booked under a code that allows it, see ekk.allows_negative)"
            for a, c in zip(ex.loc[bad, "amount_eur"], ex.loc[bad, "ekk_code"], strict=True)],
           rows=ex.index[bad], values=ex.loc[bad, "amount_eur"])
 
@@ -318,7 +320,7 @@ def check_assets(t: Mapping[str, pd.DataFrame], p: Problems) -> None:
         return
     bad = a["residual_value_eur"] >= a["acquisition_cost_eur"]
     p.add("assets", "residual_value_eur", "residual_not_below_cost",
-          [f"residual value {r:g} must be less than the acquisition cost {c:g}"
+          [f"residual value {_show(r)} must be less than the acquisition cost {_show(c)}"
            for r, c in zip(a.loc[bad, "residual_value_eur"], a.loc[bad, "acquisition_cost_eur"],
                            strict=True)],
           rows=a.index[bad], values=a.loc[bad, "residual_value_eur"])
