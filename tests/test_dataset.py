@@ -259,3 +259,20 @@ def test_copying_the_mini_dataset_keeps_it_valid(tmp_path):
     shutil.copytree(MINI_DIR, tmp_path / "x")
     copied = ct.load_dataset(tmp_path / "x")
     assert copied.content_hash() == ct.load_dataset(MINI_DIR).content_hash()
+
+
+def test_a_mistyped_or_wrong_folder_gets_a_suggestion(tmp_path, valid_dataset_dir):
+    (tmp_path / "data" / "demo").mkdir(parents=True)
+    (tmp_path / "data" / "demo" / "cost_centres.csv").write_text("x\n", encoding="utf-8")
+    with pytest.raises(ct.DataValidationError) as info:
+        ct.load_dataset(tmp_path / "data" / "dmeo")
+    errs = info.value.errors
+    assert errs["rule"].tolist() == ["path_not_found"]
+    assert f"did you mean {tmp_path / 'data' / 'demo'}?" in errs.loc[0, "message"]
+    # the parent folder, which holds the dataset folder but no CSV file itself
+    with pytest.raises(ct.DataValidationError) as info:
+        ct.load_dataset(tmp_path / "data")
+    errs = info.value.errors
+    assert errs["rule"].tolist() == ["not_a_dataset"]
+    assert "holds no CSV files" in errs.loc[0, "message"]
+    assert str(tmp_path / "data" / "demo") in errs.loc[0, "message"]

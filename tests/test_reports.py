@@ -352,3 +352,11 @@ def test_an_invalid_dataset_says_no_report_was_written(tmp_path, capsys, valid_d
     assert rc == 2 and "not valid, no report written" in err
     assert "required table outputs.csv is missing" in err
     assert not out.exists()
+
+
+def test_a_mistyped_dataset_folder_gets_a_suggestion(tmp_path, capsys, valid_dataset_dir):
+    typo = valid_dataset_dir.with_name(valid_dataset_dir.name + "x")
+    rc = main(["reports", "--dataset", str(typo), "--municipality", "LV0026000",
+               "--out", str(tmp_path / "out"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "does not exist; did you mean" in err and "not valid" not in err

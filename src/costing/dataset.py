@@ -8,6 +8,7 @@ See ``docs/data-model.md`` for every table, column and rule.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from collections.abc import Mapping
 from functools import cache, lru_cache
@@ -16,7 +17,14 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import DataValidationError
-from .readers import frame_to_strings, is_sqlite, read_csv_table, read_folder, read_sqlite
+from .readers import (
+    SPREADSHEET_SUFFIXES,
+    frame_to_strings,
+    is_sqlite,
+    read_csv_table,
+    read_folder,
+    read_sqlite,
+)
 from .schema import DATASET_TABLES, PROVENANCE, REFERENCE_TABLES, SCHEMAS
 from .validation import Problems, check_keys, convert_table, validate_tables
 
@@ -112,6 +120,19 @@ class Dataset:
         return h.hexdigest()
 
 
+def _near_names(path: Path) -> str:
+    """"; did you mean X?" for a mistyped last part of a path whose folder exists."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        return ""
+    try:
+        names = [c.name for c in parent.iterdir()]
+    except OSError:
+        return ""
+    near = difflib.get_close_matches(path.name, names, n=1, cutoff=0.6)
+    return f"; did you mean {parent / near[0]}?" if near else ""
+
+
 def _error(rule: str, message: str, file: str = "") -> DataValidationError:
     p = Problems()
     p.add("", "", rule, message, file=file)
@@ -159,8 +180,15 @@ def load_dataset(path: str | Path) -> Dataset:
     """
     path = Path(path)
     if not path.exists():
-        raise _error("path_not_found", f"{path} does not exist", str(path))
+        raise _error("path_not_found", f"{path} does not exist{_near_names(path)}", str(path))
     p = Problems()
+    if path.is_dir() and not any(c.suffix.lower() in (".csv", *SPREADSHEET_SUFFIXES)
+                                 for c in path.iterdir()):
+        inner = sorted(str(c.parent) for c in path.glob("*/cost_centres.csv"))
+        hint = f"; did you mean {' or '.join(inner[:3])}?" if inner else ""
+        raise _error("not_a_dataset", f"the folder {path} holds no CSV files; a dataset is a "
+                     "folder with cost_centres.csv, expenditure.csv, outputs.csv, ..." + hint,
+                     str(path))
     if path.is_dir():
         raw, files, prov, meta = read_folder(path, p)
     elif is_sqlite(path):

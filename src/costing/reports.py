@@ -318,6 +318,10 @@ def _command(args: argparse.Namespace) -> int:
                              peer_rule=args.peer_rule, execution_timeout=args.timeout,
                              template=args.template, progress=not args.no_progress)
     except DataValidationError as exc:
+        errs = exc.errors
+        if len(errs) == 1 and errs["rule"].iloc[0] in ("path_not_found", "not_a_dataset"):
+            print(f"error: --dataset {errs['message'].iloc[0]}", file=sys.stderr)
+            return 2
         text = str(exc).replace("(see .errors)", f"(run 'costing validate {args.dataset}' for "
                                 "the full list)")
         print(f"error: the dataset is not valid, no report written.\n{text}", file=sys.stderr)
