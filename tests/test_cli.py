@@ -164,3 +164,25 @@ def test_db_build_refuses_a_bad_target_before_validating(capsys, valid_dataset_d
     assert code == 1 and "Traceback" not in out and out.startswith("costing: ")
     if before is not None:
         assert target.read_bytes() == before  # the dataset's own CSV is untouched
+
+
+def test_errors_csv_never_lands_in_the_dataset_or_gives_a_traceback(capsys, valid_dataset_dir,
+                                                                    tmp_path):
+    (valid_dataset_dir / "outputs.csv").unlink()
+    before = sorted(p.name for p in valid_dataset_dir.iterdir())
+    inside = valid_dataset_dir / "expenditure.csv"  # a slip that would destroy a table
+    code, out = run(capsys, "validate", str(valid_dataset_dir), "--errors-csv", str(inside))
+    assert code == 1 and "Not saved" in out and "Traceback" not in out
+    assert sorted(p.name for p in valid_dataset_dir.iterdir()) == before
+    assert inside.read_text(encoding="utf-8").startswith("year,cost_centre_id")
+    blocked = tmp_path / "a-file"
+    blocked.write_text("x")
+    code, out = run(capsys, "validate", str(valid_dataset_dir), "--errors-csv",
+                    str(blocked / "problems.csv"))
+    assert code == 1 and "Could not save the list" in out and "Traceback" not in out
+
+
+def test_max_must_not_be_negative(capsys, valid_dataset_dir):
+    with pytest.raises(SystemExit):
+        main(["validate", str(valid_dataset_dir), "--max", "-1"])
+    assert "must be 0 or more" in capsys.readouterr().err

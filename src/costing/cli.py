@@ -104,10 +104,34 @@ def _load_or_report(path: str, args) -> object | None:
         print(format_problems(errs, None if getattr(args, "all", False) else args.max))
         target = getattr(args, "errors_csv", None)
         if target:
-            errs.to_csv(target, index=False)
-            print(f"\nFull list written to {target}")
+            print(_save_errors(errs, target, path))
         print(f"\nFix the problems above and run 'costing validate {path}' again.")
         return None
+
+
+def _count(text: str) -> int:
+    """argparse type: a whole number >= 0."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {n}")
+    return n
+
+
+def _save_errors(errs: pd.DataFrame, target: str, dataset: str) -> str:
+    """Write the problem list to ``target``; the line to print (never a traceback)."""
+    out = Path(target)
+    if out.suffix.lower() == ".csv" and Path(dataset).is_dir() and \
+            out.resolve().parent == Path(dataset).resolve():
+        return (f"\nNot saved: {target} is inside the dataset folder, where it would be read as "
+                "a table (or overwrite one); choose a file outside it")
+    try:
+        errs.to_csv(out, index=False)
+    except OSError as e:
+        return f"\nCould not save the list to {target}: {e.strerror or e}"
+    return f"\nFull list written to {target}"
 
 
 def cmd_validate(args) -> int:
@@ -170,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "a table that is given must have all its columns. Files must be UTF-8 "
                        "CSV with commas, dates YYYY-MM-DD, decimal point '.'.")
     p.add_argument("path", help="dataset folder or .sqlite file")
-    p.add_argument("--max", type=int, default=100, help="problems to print (default 100)")
+    p.add_argument("--max", type=_count, default=100, help="problems to print (default 100)")
     p.add_argument("--all", action="store_true", help="print every problem")
     p.add_argument("--errors-csv", metavar="FILE", help="also save all problems to a CSV file")
     p.set_defaults(func=cmd_validate)
@@ -182,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "and a schema version, to a SQLite file (all or nothing).")
     b.add_argument("dataset", help="dataset folder (or .sqlite file)")
     b.add_argument("--db", required=True, metavar="FILE.sqlite", help="database to write")
-    b.add_argument("--max", type=int, default=100, help="problems to print (default 100)")
+    b.add_argument("--max", type=_count, default=100, help="problems to print (default 100)")
     b.set_defaults(func=cmd_db_build)
 
     p = sub.add_parser("demo", help="write the illustrative demo dataset",
