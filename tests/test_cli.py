@@ -186,3 +186,17 @@ def test_max_must_not_be_negative(capsys, valid_dataset_dir):
     with pytest.raises(SystemExit):
         main(["validate", str(valid_dataset_dir), "--max", "-1"])
     assert "must be 0 or more" in capsys.readouterr().err
+
+
+def test_demo_never_overwrites_someone_elses_data(capsys, valid_dataset_dir, tmp_path):
+    # the mini dataset stands for a municipality's own folder (metadata not "illustrative")
+    meta = valid_dataset_dir / "metadata.json"
+    meta.write_text('{"name": "Ogres novads 2024", "illustrative": false}', encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in valid_dataset_dir.iterdir()}
+    code, out = run(capsys, "demo", "--out", str(valid_dataset_dir))
+    assert code == 1 and "not a demo dataset" in out and "Traceback" not in out
+    assert {p.name: p.read_bytes() for p in valid_dataset_dir.iterdir()} == before
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    code, out = run(capsys, "demo", "--out", str(a_file))
+    assert code == 1 and "is a file, not a folder" in out

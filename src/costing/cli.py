@@ -11,6 +11,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -160,16 +161,43 @@ def cmd_db_build(args) -> int:
     return 0
 
 
+def _demo_target_problem(out: Path) -> str:
+    """Why the demo must not be written to ``out`` ("" if it may): never over a file, nor over a
+    folder holding anything but an earlier demo dataset (someone's own data would be lost)."""
+    if out.exists() and not out.is_dir():
+        return f"--out {out} is a file, not a folder"
+    if not out.is_dir() or not any(out.iterdir()):
+        return ""
+    try:
+        illustrative = json.loads((out / "metadata.json").read_text(encoding="utf-8")).get(
+            "illustrative") is True
+    except (OSError, ValueError, AttributeError):
+        illustrative = False
+    if not illustrative:
+        return (f"the folder {out} already holds files and is not a demo dataset (its "
+                "metadata.json does not say \"illustrative\": true), so writing the demo would "
+                "overwrite them; choose a new or empty folder")
+    return ""
+
+
 def cmd_demo(args) -> int:
     try:
         from .demo import write_demo
     except ImportError as e:
         print(f"The demo generator is not available: {e}", file=sys.stderr)
         return 2
-    if args.seed is None:
-        write_demo(Path(args.out))
-    else:
-        write_demo(Path(args.out), args.seed)
+    problem = _demo_target_problem(Path(args.out))
+    if problem:
+        print(f"costing demo: {problem}; nothing written", file=sys.stderr)
+        return 1
+    try:
+        if args.seed is None:
+            write_demo(Path(args.out))
+        else:
+            write_demo(Path(args.out), args.seed)
+    except OSError as e:
+        print(f"costing demo: cannot write to {args.out}: {e.strerror or e}", file=sys.stderr)
+        return 1
     args.max = 100
     ds = _load_or_report(args.out, args)
     if ds is None:
