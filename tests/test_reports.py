@@ -360,3 +360,16 @@ def test_a_mistyped_dataset_folder_gets_a_suggestion(tmp_path, capsys, valid_dat
                "--out", str(tmp_path / "out"), "--no-progress"])
     err = capsys.readouterr().err
     assert rc == 2 and "does not exist; did you mean" in err and "not valid" not in err
+
+
+def test_a_section_left_out_says_why_in_plain_words(monkeypatch, demo):
+    def limited(ds, year, peer_rule, done):
+        raise ct.InputError("time_use: the table is empty (no diary rows)")
+
+    def broken(ds, year, peer_rule, done):
+        raise KeyError("column")
+
+    monkeypatch.setattr(rd, "_components", lambda: [("workload", limited), ("bug", broken)])
+    sh = rd.build_shared(demo, YEAR)
+    assert sh.problems["workload"] == "time_use: the table is empty (no diary rows)"
+    assert sh.problems["bug"].startswith("KeyError")  # an unexpected error keeps its type

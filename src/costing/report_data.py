@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import __version__
 from .batch import atomic_write
-from .errors import InputError
+from .errors import CostingError, InputError
 from .labels import format_number, label
 
 SHARED_FORMAT = 1
@@ -100,7 +100,10 @@ def build_shared(ds, year: int, peer_rule: str = "default",
         try:
             sh.tables[name] = func(ds, year, peer_rule, sh.tables)
         except Exception as exc:  # recorded and shown in the data-quality section
-            sh.problems[name] = f"{type(exc).__name__}: {exc}"
+            # a data limitation is said in plain words; anything else keeps its type for a
+            # bug report
+            sh.problems[name] = (str(exc) if isinstance(exc, CostingError)
+                                 else f"{type(exc).__name__}: {exc}")
     return sh
 
 
