@@ -135,3 +135,8 @@ def test_a_dataset_can_supply_its_municipalities(mini):
     df = pd.DataFrame({"municipality_code": ["LV0038000", "LV0055000"], "clients": [12, 3]})
     out = ct.harmonise_territory(df, "2025-07-01", municipalities=mini)
     assert out.to_dict("list") == {"municipality_code": ["LV0038001"], "clients": [15]}
+
+
+def test_a_code_in_lowercase_gets_a_suggestion():
+    with pytest.raises(ct.InputError, match="did you mean 'LV0038000'"):
+        ct.territory_map(["lv0038000"], 2026)

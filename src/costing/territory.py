@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .validation import code_hints
 
 _TOL = 1e-9
 
@@ -78,7 +79,9 @@ def territory_map(codes, to, municipalities: pd.DataFrame | None = None,
 
     def resolve(code: str, seen: tuple) -> list[tuple[str, float]]:
         if code not in m.index:
-            raise InputError(f"municipality code {code!r} is not in the municipalities table")
+            near = code_hints([code], m.index).get(code, "")
+            raise InputError(f"municipality code {code!r} is not in the municipalities table"
+                             + near)
         if code in seen:
             raise InputError(f"successor codes loop: {' -> '.join((*seen, code))}")
         row = m.loc[code]

@@ -299,7 +299,7 @@ def check_foreign_keys(tables: dict[str, pd.DataFrame], p: Problems) -> None:
             if bad.any():
                 vals = s[bad]
                 where = p.files.get(col.ref[0], col.ref[0])
-                hints = _code_hints(vals.unique(), target)
+                hints = code_hints(vals.unique(), target)
                 p.add(name, col.name, "foreign_key",
                       [f"{col.name} '{v}' does not exist in {where} ({col.ref[1]})"
                        + hints.get(v, "") for v in vals],
@@ -309,7 +309,7 @@ def check_foreign_keys(tables: dict[str, pd.DataFrame], p: Problems) -> None:
                 tables[name] = df
 
 
-def _code_hints(values, target) -> dict:
+def code_hints(values, target) -> dict:
     """``{value: " (did you mean ...)"}`` for codes a spreadsheet or a typist has likely changed:
     letter case, a lost leading zero, a code turned into a number (``1110.0``), spaces."""
     known = [str(t) for t in target]
