@@ -310,8 +310,22 @@ def check_foreign_keys(tables: dict[str, pd.DataFrame], p: Problems) -> None:
 
 
 def code_hints(values, target) -> dict:
-    """``{value: " (did you mean ...)"}`` for codes a spreadsheet or a typist has likely changed:
-    letter case, a lost leading zero, a code turned into a number (``1110.0``), spaces."""
+    """Suggest the code meant for codes a spreadsheet or a typist has likely changed.
+
+    Parameters
+    ----------
+    values : iterable
+        Codes that were not found.
+    target : iterable
+        The codes that exist.
+
+    Returns
+    -------
+    dict
+        ``{value: " (did you mean 'X'? ...)"}`` for each value that equals an existing code up to
+        letter case, spaces, a lost leading zero, a ``.0`` added by a spreadsheet or (for ATVK
+        codes) the missing ``LV`` prefix; values without a likely match are left out.
+    """
     known = [str(t) for t in target]
     by_key: dict[str, str] = {}
     for t in known:
