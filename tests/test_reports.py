@@ -373,3 +373,17 @@ def test_a_section_left_out_says_why_in_plain_words(monkeypatch, demo):
     sh = rd.build_shared(demo, YEAR)
     assert sh.problems["workload"] == "time_use: the table is empty (no diary rows)"
     assert sh.problems["bug"].startswith("KeyError")  # an unexpected error keeps its type
+
+
+def test_a_dataset_with_only_the_required_tables_gets_reports_and_an_index(tmp_path,
+                                                                           valid_dataset_dir):
+    for table in ("assets", "staff", "workers", "drivers", "survey_periods", "time_use",
+                  "caseloads", "tariffs"):
+        (valid_dataset_dir / f"{table}.csv").unlink()
+    ct.load_dataset(valid_dataset_dir)  # valid: only cost_centres, expenditure, outputs needed
+    year = int(ct.load_dataset(valid_dataset_dir).years[-1])
+    res = ct.run_reports(["LV0026000"], year=year, lang="en", dataset=str(valid_dataset_dir),
+                         out=tmp_path / "out", workers=1, progress=False)
+    assert res.ok, res.summary()
+    index = (tmp_path / "out" / "en" / "index.html").read_text(encoding="utf-8")
+    assert 'href="LV0026000.html"' in index  # the index no longer fails on a missing figure

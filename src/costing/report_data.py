@@ -206,6 +206,12 @@ def provenance_table(sh: Shared, parameters: dict, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[label("col.item", lang), label("col.value", lang)])
 
 
+def _figure(fig, name: str):
+    """One key figure of a municipality, ``None`` (shown as a dash) when the dataset lacks the
+    tables it needs, e.g. a dataset with only the three required tables has no full cost."""
+    return None if fig is None else fig.get(name)
+
+
 def write_index(ds, shared: str | Path, result, names: dict[str, str]) -> Path:
     """Write ``<out>/<lang>/index.html`` (and ``<out>/index.html``) for a finished batch."""
     from .report_html import index_page
@@ -222,11 +228,11 @@ def write_index(ds, shared: str | Path, result, names: dict[str, str]) -> Path:
             label("col.municipality", lang): names.get(o.code, o.code),
             label("col.code", lang): o.code,
             label("col.population", lang): format_number(
-                None if fig is None else fig["population"], lang),
+                _figure(fig, "population"), lang),
             label("kf.full_cost", lang) + ", EUR": format_number(
-                None if fig is None else fig["full_cost_eur"], lang),
+                _figure(fig, "full_cost_eur"), lang),
             label("kf.full_cost_per_capita", lang) + ", EUR": format_number(
-                None if fig is None else fig["full_cost_per_capita_eur"], lang, 2),
+                _figure(fig, "full_cost_per_capita_eur"), lang, 2),
             label("col.status", lang): status,
         })
         if o.ok:
