@@ -16,9 +16,8 @@ import pandas as pd
 from . import plots
 from .labels import format_number, format_percent
 from .report_data import municipality_names
-from .report_model import peer_codes
 from .report_sections import label_of as _lab
-from .report_sections import label_or, service_names
+from .report_sections import label_or, peer_bar_figure, service_names
 
 
 def decomposition_table(sh, code: str, lang: str) -> pd.DataFrame | None:
@@ -72,18 +71,9 @@ def need_sentence(sh, code: str, lang: str) -> str:
 
 def need_figure(sh, code: str, lang: str):
     """Resource use (1 = network average after adjusting for need) among the peers."""
-    n = sh.table("need")
-    if n is None:
-        return None
-    peers, _ = peer_codes(sh, code)
-    v = n.set_index("municipality_code")["resource_use"].astype(float).reindex(peers)
-    if pd.isna(v.get(code, np.nan)):
-        return None
-    return plots.peer_bars(v, code, municipality_names(sh.dataset),
-                           title=_lab(sh, "position.need_title", lang),
-                           xlabel=_lab(sh, "position.resource_use", lang), lang=lang,
-                           reference=1.0, reference_label=_lab(sh, "legend.average", lang),
-                           decimals=2)
+    return peer_bar_figure(sh, code, lang, "need", "resource_use", "position.need_title",
+                           "position.resource_use", reference=1.0,
+                           reference_label=_lab(sh, "legend.average", lang))
 
 
 def expected_cost_table(sh, code: str, lang: str) -> pd.DataFrame | None:
@@ -134,17 +124,8 @@ def efficiency_sentence(sh, code: str, lang: str) -> str:
 
 def efficiency_figure(sh, code: str, lang: str):
     """DEA efficiency of the municipality and its peer group."""
-    e = sh.table("efficiency")
-    if e is None:
-        return None
-    peers, _ = peer_codes(sh, code)
-    v = e.set_index("municipality_code")["efficiency"].astype(float).reindex(peers)
-    if pd.isna(v.get(code, np.nan)):
-        return None
-    return plots.peer_bars(v, code, municipality_names(sh.dataset),
-                           title=_lab(sh, "position.efficiency_title", lang),
-                           xlabel=_lab(sh, "position.efficiency_axis", lang), lang=lang,
-                           decimals=2)
+    return peer_bar_figure(sh, code, lang, "efficiency", "efficiency",
+                           "position.efficiency_title", "position.efficiency_axis")
 
 
 def funnel_figure(sh, code: str, lang: str):

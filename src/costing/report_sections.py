@@ -197,21 +197,29 @@ def norm_sentence(sh, code: str, lang: str) -> str:
                 gap=format_number(-float(r["gap_fte"]), lang, 1))
 
 
-def norm_figure(sh, code: str, lang: str):
-    """Specialists per 1,000 inhabitants of the municipality and its peers, with the norm."""
-    st = sh.table("staffing_norm")
-    if st is None:
+def peer_bar_figure(sh, code: str, lang: str, table: str, column: str, title_key: str,
+                    xlabel_key: str, **bar_options):
+    """Bars of one value of the municipality and its peers (the municipality highlighted), from
+    the shared table ``table``; None when the table or the municipality's value is missing."""
+    t = sh.table(table)
+    if t is None:
         return None
     peers, _ = peer_codes(sh, code)
-    v = st.set_index("municipality_code")["fte_per_1000"].astype(float).reindex(peers)
+    v = t.set_index("municipality_code")[column].astype(float).reindex(peers)
     if pd.isna(v.get(code, np.nan)):
         return None
-    norm = norm_per_1000(sh.dataset)
     return plots.peer_bars(v, code, municipality_names(sh.dataset),
-                           title=_lab(sh, "workload.norm_title", lang),
-                           xlabel=_lab(sh, "unit.fte_per_1000", lang), lang=lang,
-                           reference=norm, reference_label=_lab(sh, "legend.norm", lang),
-                           decimals=2)
+                           title=label_of(sh, title_key, lang),
+                           xlabel=label_of(sh, xlabel_key, lang), lang=lang, decimals=2,
+                           **bar_options)
+
+
+def norm_figure(sh, code: str, lang: str):
+    """Specialists per 1,000 inhabitants of the municipality and its peers, with the norm."""
+    return peer_bar_figure(sh, code, lang, "staffing_norm", "fte_per_1000",
+                           "workload.norm_title", "unit.fte_per_1000",
+                           reference=norm_per_1000(sh.dataset),
+                           reference_label=label_of(sh, "legend.norm", lang))
 
 
 def workload_table(sh, code: str, lang: str) -> tuple[pd.DataFrame | None, str]:
