@@ -48,7 +48,8 @@ CALIBRATION = {
         "FAMILY_ASSIST": (21.06, 2019),    # Daugavpils family assistant 21.06 EUR/hour
     },
     # social benefits per inhabitant [EUR/year], Jēkabpils novads total benefits 2021-2023
-    # (1,279,538 / 2,038,792 / 2,411,524 EUR) divided by its IRS031 population (~41,000)
+    # (1,279,538 / 2,038,792 / 2,411,524 EUR) divided by its IRS031 population (~41,000); 2024 and
+    # 2025 are assumptions (no published figure), said so in provenance.csv
     "benefits_per_inhabitant": {2021: 31.0, 2022: 50.0, 2023: 59.0, 2024: 58.0, 2025: 60.0},
     # Rīga home care 2016: 9,289.3 thousand EUR for 8,151 persons = 1,140 EUR per person-year
     "riga_home_care_eur_per_client_2016": 1140.0,
@@ -196,7 +197,8 @@ def _provenance() -> pd.DataFrame:
     derived = {
         ("expenditure", "amount_eur"): "synthetic; 1210 = pay x real employer SSC rate of the year "
         "(reference/ssc_rates.csv); goods x real CPI (reference/cpi.csv); 6000 scaled to Jēkabpils "
-        "novads benefits per inhabitant 2021-2023; 5000 = assets acquired that year",
+        "novads benefits per inhabitant 2021-2023 (2024-2025: assumed 58 and 60 EUR); 5000 = "
+        "assets acquired that year",
         ("staff", "salary_eur"): "synthetic; monthly pay = real minimum / average gross wage of "
         "the year (LM, CSP) x job factor x municipality factor",
         ("workers", "salary_eur"): "synthetic; as staff.salary_eur",
