@@ -387,3 +387,18 @@ def test_a_dataset_with_only_the_required_tables_gets_reports_and_an_index(tmp_p
     assert res.ok, res.summary()
     index = (tmp_path / "out" / "en" / "index.html").read_text(encoding="utf-8")
     assert 'href="LV0026000.html"' in index  # the index no longer fails on a missing figure
+
+
+@pytest.mark.parametrize("lang", ["lv", "en"])
+def test_a_municipality_alone_in_its_peer_group_is_told_so(monkeypatch, lang):
+    from costing import report_sections as rs
+
+    sh = rd.report_inputs(dataset=str(Path(__file__).parent / "data" / "mini"), year=2024,
+                          peer_rule="default", shared="")
+    two = rs.header(sh, "LV0026000", lang)["peers"]
+    assert "2" in two
+    monkeypatch.setattr(rs, "peer_codes", lambda sh, code: ([code], "novads_large"))
+    alone = rs.header(sh, "LV0026000", lang)["peers"]
+    assert alone == ct.label("report.no_peers", lang, group=rs.label_or(
+        sh, "peer.novads_large", lang, "novads_large"))
+    assert "1" not in alone

@@ -48,8 +48,10 @@ def header(sh, code: str, lang: str) -> dict:
            "illustrative": bool(sh.dataset.is_illustrative),
            "notice": _lab(sh, "notice.illustrative", lang)}
     if group:
-        out["peers"] = _lab(sh, "report.peers", lang, n=len(peers),
-                            group=label_or(sh, f"peer.{group}", lang, group))
+        group_name = label_or(sh, f"peer.{group}", lang, group)
+        out["peers"] = (_lab(sh, "report.peers", lang, n=len(peers), group=group_name)
+                        if len(peers) > 1
+                        else _lab(sh, "report.no_peers", lang, group=group_name))
     return out
 
 
