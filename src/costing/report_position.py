@@ -16,8 +16,8 @@ import pandas as pd
 from . import plots
 from .labels import format_number, format_percent
 from .report_data import municipality_names
+from .report_sections import centre_names, label_or, peer_bar_figure, service_names
 from .report_sections import label_of as _lab
-from .report_sections import label_or, peer_bar_figure, service_names
 
 
 def decomposition_table(sh, code: str, lang: str) -> pd.DataFrame | None:
@@ -87,14 +87,8 @@ def expected_cost_table(sh, code: str, lang: str) -> pd.DataFrame | None:
         return None
     snames = service_names(sh, lang)
     own = own.sort_values(["service_code", "cost_centre_id"])
-    counts = own["service_code"].value_counts()
-    seen: dict[str, int] = {}
     rows = []
-    for r in own.itertuples(index=False):
-        seen[r.service_code] = seen.get(r.service_code, 0) + 1
-        name = snames.get(r.service_code, r.service_code)
-        if counts[r.service_code] > 1:
-            name = f"{name} ({seen[r.service_code]})"
+    for r, name in zip(own.itertuples(index=False), centre_names(own, snames), strict=True):
         rows.append({
             _lab(sh, "col.service", lang): name,
             _lab(sh, "col.unit_cost", lang): format_number(r.unit_cost_eur, lang, 2),

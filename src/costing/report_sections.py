@@ -102,6 +102,19 @@ def _unit_names(sh, lang) -> dict[str, str]:
     return dict(zip(u["output_unit"].astype(str), u[f"name_{lang}"].astype(str), strict=True))
 
 
+def centre_names(centres: pd.DataFrame, snames: dict[str, str]) -> list[str]:
+    """Display names of service cost centres in the order given: the service's name, numbered
+    "(1)", "(2)", ... where the municipality runs more than one centre of that service."""
+    counts = centres["service_code"].value_counts()
+    seen: dict[str, int] = {}
+    names = []
+    for code in centres["service_code"]:
+        seen[code] = seen.get(code, 0) + 1
+        name = snames.get(code, code)
+        names.append(f"{name} ({seen[code]})" if counts[code] > 1 else name)
+    return names
+
+
 def services_table(sh, code: str, lang: str) -> pd.DataFrame | None:
     """One row per service cost centre: volume, full cost, unit cost against peers, occupancy."""
     own, uc = _own_unit_costs(sh, code)
@@ -111,14 +124,8 @@ def services_table(sh, code: str, lang: str) -> pd.DataFrame | None:
     peer_rows = uc.loc[uc["municipality_code"].isin([p for p in peers if p != code])]
     snames, unames = service_names(sh, lang), _unit_names(sh, lang)
     own = own.sort_values(["service_code", "cost_centre_id"])
-    counts = own["service_code"].value_counts()
-    seen: dict[str, int] = {}
     rows = []
-    for r in own.itertuples(index=False):
-        seen[r.service_code] = seen.get(r.service_code, 0) + 1
-        name = snames.get(r.service_code, r.service_code)
-        if counts[r.service_code] > 1:
-            name = f"{name} ({seen[r.service_code]})"
+    for r, name in zip(own.itertuples(index=False), centre_names(own, snames), strict=True):
         med = peer_rows.loc[peer_rows["service_code"] == r.service_code, "unit_cost_eur"].median()
         rows.append({
             _lab(sh, "col.service", lang): name,
