@@ -67,24 +67,26 @@ def drop_column(d: Path, table: str, column: str) -> None:
 # --------------------------------------------------------------------------- the corpus
 # Each mutation changes the dataset folder and returns (table, column, rule, line or None).
 
-def text_in_number(d):
-    set_cell(d, "expenditure", 5, "amount_eur", "abc")
-    return "expenditure", "amount_eur", "not_a_number", 5
+
+def bad_cell(name, table, line, column, value, rule):
+    """A mutation that writes ``value`` into one cell and expects ``rule`` on that cell."""
+    def mutate(d):
+        set_cell(d, table, line, column, value)
+        return table, column, rule, line
+    mutate.__name__ = name
+    return mutate
 
 
-def decimal_comma(d):
-    set_cell(d, "outputs", 3, "units", "1234,5")
-    return "outputs", "units", "not_a_number", 3
+text_in_number = bad_cell("text_in_number", "expenditure", 5, "amount_eur", "abc", "not_a_number")
 
 
-def fraction_in_int(d):
-    set_cell(d, "outputs", 2, "clients", "45.5")
-    return "outputs", "clients", "not_a_whole_number", 2
+decimal_comma = bad_cell("decimal_comma", "outputs", 3, "units", "1234,5", "not_a_number")
 
 
-def required_empty(d):
-    set_cell(d, "outputs", 4, "units", "")
-    return "outputs", "units", "required", 4
+fraction_in_int = bad_cell("fraction_in_int", "outputs", 2, "clients", "45.5", "not_a_whole_number")
+
+
+required_empty = bad_cell("required_empty", "outputs", 4, "units", "", "required")
 
 
 def missing_column(d):
@@ -141,19 +143,15 @@ def unknown_file(d):
     return "notes", "", "unknown_table", None
 
 
-def unknown_cost_centre(d):
-    set_cell(d, "expenditure", 3, "cost_centre_id", "LV0026000-XX9")
-    return "expenditure", "cost_centre_id", "foreign_key", 3
+unknown_cost_centre = bad_cell("unknown_cost_centre", "expenditure", 3, "cost_centre_id",
+                               "LV0026000-XX9", "foreign_key")
 
 
-def unknown_ekk(d):
-    set_cell(d, "expenditure", 4, "ekk_code", "9999")
-    return "expenditure", "ekk_code", "foreign_key", 4
+unknown_ekk = bad_cell("unknown_ekk", "expenditure", 4, "ekk_code", "9999", "foreign_key")
 
 
-def unknown_municipality(d):
-    set_cell(d, "cost_centres", 2, "municipality_code", "LV0099000")
-    return "cost_centres", "municipality_code", "foreign_key", 2
+unknown_municipality = bad_cell("unknown_municipality", "cost_centres", 2, "municipality_code",
+                                "LV0099000", "foreign_key")
 
 
 def duplicate_key(d):
@@ -169,14 +167,10 @@ def negative_pay(d):
     return "expenditure", "amount_eur", "negative_amount", line
 
 
-def worker_fte_above_one(d):
-    set_cell(d, "workers", 2, "fte", "1.5")
-    return "workers", "fte", "above_maximum", 2
+worker_fte_above_one = bad_cell("worker_fte_above_one", "workers", 2, "fte", "1.5", "above_maximum")
 
 
-def worker_fte_zero(d):
-    set_cell(d, "workers", 3, "fte", "0")
-    return "workers", "fte", "below_minimum", 3
+worker_fte_zero = bad_cell("worker_fte_zero", "workers", 3, "fte", "0", "below_minimum")
 
 
 def day_over_24h(d):
@@ -245,9 +239,8 @@ def time_use_unknown_worker(d):
     return "time_use", "worker_id", "worker_not_in_workers", line
 
 
-def caseload_unknown_worker(d):
-    set_cell(d, "caseloads", 4, "worker_id", "W9999")
-    return "caseloads", "worker_id", "worker_not_in_workers", 4
+caseload_unknown_worker = bad_cell("caseload_unknown_worker", "caseloads", 4, "worker_id",
+                                   "W9999", "worker_not_in_workers")
 
 
 def time_use_without_workers(d):
@@ -256,19 +249,15 @@ def time_use_without_workers(d):
     return "workers", "", "missing_table", None
 
 
-def not_a_date(d):
-    set_cell(d, "survey_periods", 2, "start_date", "04.03.2024")
-    return "survey_periods", "start_date", "not_a_date", 2
+not_a_date = bad_cell("not_a_date", "survey_periods", 2, "start_date", "04.03.2024", "not_a_date")
 
 
-def survey_end_before_start(d):
-    set_cell(d, "survey_periods", 3, "end_date", "2024-03-01")
-    return "survey_periods", "end_date", "end_before_start", 3
+survey_end_before_start = bad_cell("survey_end_before_start", "survey_periods", 3, "end_date",
+                                   "2024-03-01", "end_before_start")
 
 
-def survey_other_year(d):
-    set_cell(d, "survey_periods", 2, "end_date", "2025-01-15")
-    return "survey_periods", "end_date", "period_outside_year", 2
+survey_other_year = bad_cell("survey_other_year", "survey_periods", 2, "end_date",
+                             "2025-01-15", "period_outside_year")
 
 
 def service_code_missing(d):
@@ -283,44 +272,34 @@ def outputs_of_admin_centre(d):
     return "outputs", "cost_centre_id", "not_a_service_centre", line
 
 
-def worker_not_social_work(d):
-    set_cell(d, "workers", 4, "job_code", "CARER")
-    return "workers", "job_code", "not_social_work_job", 4
+worker_not_social_work = bad_cell("worker_not_social_work", "workers", 4, "job_code",
+                                  "CARER", "not_social_work_job")
 
 
-def role_not_allowed(d):
-    set_cell(d, "cost_centres", 3, "role", "Service")
-    return "cost_centres", "role", "not_allowed", 3
+role_not_allowed = bad_cell("role_not_allowed", "cost_centres", 3, "role", "Service", "not_allowed")
 
 
-def worker_id_pattern(d):
-    set_cell(d, "workers", 2, "worker_id", "1001")
-    return "workers", "worker_id", "pattern", 2
+worker_id_pattern = bad_cell("worker_id_pattern", "workers", 2, "worker_id", "1001", "pattern")
 
 
-def staff_fte_over_headcount(d):
-    set_cell(d, "staff", 2, "fte", "9")
-    return "staff", "fte", "fte_exceeds_headcount", 2
+staff_fte_over_headcount = bad_cell("staff_fte_over_headcount", "staff", 2, "fte",
+                                    "9", "fte_exceeds_headcount")
 
 
-def residual_above_cost(d):
-    set_cell(d, "assets", 3, "residual_value_eur", "30000")
-    return "assets", "residual_value_eur", "residual_not_below_cost", 3
+residual_above_cost = bad_cell("residual_above_cost", "assets", 3, "residual_value_eur",
+                               "30000", "residual_not_below_cost")
 
 
-def bad_boolean_in_override(d):
-    set_cell(d, "ekk", 2, "allows_negative", "ja")
-    return "ekk", "allows_negative", "not_a_boolean", 2
+bad_boolean_in_override = bad_cell("bad_boolean_in_override", "ekk", 2, "allows_negative",
+                                   "ja", "not_a_boolean")
 
 
-def bad_region_in_override(d):
-    set_cell(d, "municipalities", 3, "region", "Vidzemes")
-    return "municipalities", "region", "not_allowed", 3
+bad_region_in_override = bad_cell("bad_region_in_override", "municipalities", 3, "region",
+                                  "Vidzemes", "not_allowed")
 
 
-def successor_unknown(d):
-    set_cell(d, "municipalities", 4, "successor_code", "LV0038002")
-    return "municipalities", "successor_code", "successor_unknown", 4
+successor_unknown = bad_cell("successor_unknown", "municipalities", 4, "successor_code",
+                             "LV0038002", "successor_unknown")
 
 
 def stray_quote(d):
@@ -359,19 +338,16 @@ def thousands_space_decimal_comma(d):
     return "expenditure", "amount_eur", "not_a_number", 3
 
 
-def thousands_comma(d):
-    set_cell(d, "expenditure", 2, "amount_eur", "90,000.00")
-    return "expenditure", "amount_eur", "not_a_number", 2
+thousands_comma = bad_cell("thousands_comma", "expenditure", 2, "amount_eur",
+                           "90,000.00", "not_a_number")
 
 
-def currency_in_amount(d):
-    set_cell(d, "expenditure", 2, "amount_eur", "90000.00 EUR")
-    return "expenditure", "amount_eur", "not_a_number", 2
+currency_in_amount = bad_cell("currency_in_amount", "expenditure", 2, "amount_eur",
+                              "90000.00 EUR", "not_a_number")
 
 
-def date_with_time(d):
-    set_cell(d, "survey_periods", 2, "end_date", "2024-03-15 00:00:00")
-    return "survey_periods", "end_date", "not_a_date", 2
+date_with_time = bad_cell("date_with_time", "survey_periods", 2, "end_date",
+                          "2024-03-15 00:00:00", "not_a_date")
 
 
 def date_as_day_number(d):
@@ -379,19 +355,16 @@ def date_as_day_number(d):
     return "survey_periods", "end_date", "not_a_date", 2
 
 
-def code_in_lowercase(d):
-    set_cell(d, "cost_centres", 2, "municipality_code", "lv0026000")
-    return "cost_centres", "municipality_code", "foreign_key", 2
+code_in_lowercase = bad_cell("code_in_lowercase", "cost_centres", 2, "municipality_code",
+                             "lv0026000", "foreign_key")
 
 
-def code_saved_as_number(d):
-    set_cell(d, "expenditure", 2, "ekk_code", "1110.0")
-    return "expenditure", "ekk_code", "foreign_key", 2
+code_saved_as_number = bad_cell("code_saved_as_number", "expenditure", 2, "ekk_code",
+                                "1110.0", "foreign_key")
 
 
-def atvk_without_prefix(d):
-    set_cell(d, "cost_centres", 2, "municipality_code", "26000")
-    return "cost_centres", "municipality_code", "foreign_key", 2
+atvk_without_prefix = bad_cell("atvk_without_prefix", "cost_centres", 2, "municipality_code",
+                               "26000", "foreign_key")
 
 
 def semicolons_and_decimal_comma(d):
@@ -405,19 +378,15 @@ def workbook_instead_of_csv(d):
     return "outputs", "", "unreadable", None
 
 
-def percent_for_fraction(d):
-    set_cell(d, "workers", 2, "fte", "50%")
-    return "workers", "fte", "not_a_number", 2
+percent_for_fraction = bad_cell("percent_for_fraction", "workers", 2, "fte", "50%", "not_a_number")
 
 
-def accounting_negative(d):
-    set_cell(d, "expenditure", 2, "amount_eur", "(90 000,00)")
-    return "expenditure", "amount_eur", "not_a_number", 2
+accounting_negative = bad_cell("accounting_negative", "expenditure", 2, "amount_eur",
+                               "(90 000,00)", "not_a_number")
 
 
-def minutes_as_clock_time(d):
-    set_cell(d, "time_use", 2, "minutes", "1:30")
-    return "time_use", "minutes", "not_a_number", 2
+minutes_as_clock_time = bad_cell("minutes_as_clock_time", "time_use", 2, "minutes",
+                                 "1:30", "not_a_number")
 
 
 def header_one_column_too_many(d):
