@@ -45,7 +45,8 @@ def run_batch(out: Path, lang: str, workers: int | None) -> float:
 
 
 def run_baseline(codes: list[str], out: Path, lang: str, kernel: str) -> list[float]:
-    template = ROOT / "notebooks" / "municipality_report.ipynb"
+    from costing.report import TEMPLATE as template
+
     out.mkdir(parents=True, exist_ok=True)
     times = []
     for code in codes:
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import costing as ct
-    from costing.reports import default_workers, kernel_name
+    from costing.report.runner import default_workers
 
     codes = ct.demo_dataset().municipality_codes
     with tempfile.TemporaryDirectory(prefix="bench_reports_") as tmp:
@@ -79,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         batch_s = run_batch(tmp / "batch", args.lang, args.workers)
         n_html = len(list((tmp / "batch" / args.lang).glob("LV*.html")))
         sample = codes[: args.baseline_sample] if args.baseline_sample else codes
-        base_times = run_baseline(sample, tmp / "baseline", args.lang, kernel_name())
+        # the kernel `make env` registers inside .venv (papermill looks kernels up by name)
+        base_times = run_baseline(sample, tmp / "baseline", args.lang, "costing")
     base_total = sum(base_times) * len(codes) / len(sample)
     extrapolated = " (extrapolated)" if len(sample) < len(codes) else ""
     print(f"municipalities: {len(codes)}; workers: {args.workers or default_workers()}; "

@@ -1,4 +1,4 @@
-"""Shared fixtures: a small valid dataset (tests/data/mini) and the embedded demo dataset."""
+"""Shared fixtures: a small valid dataset (tests/fixtures/mini) and the embedded demo dataset."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from paths import MINI_DIR
 
 import costing as ct
-
-MINI_DIR = Path(__file__).parent / "data" / "mini"
 
 
 @pytest.fixture
@@ -32,8 +31,5 @@ def mini() -> ct.Dataset:
 
 @pytest.fixture(scope="session")
 def demo() -> ct.Dataset:
-    """The embedded demo dataset (``data/demo``); tests using it skip when it is absent."""
-    try:
-        return ct.demo_dataset()
-    except FileNotFoundError as e:
-        pytest.skip(str(e))
+    """The embedded demo dataset (shipped in the package; ``data/demo`` links to it)."""
+    return ct.demo_dataset()

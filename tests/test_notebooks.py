@@ -13,10 +13,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from paths import ROOT
 
 import costing as ct
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -81,10 +80,6 @@ def test_no_worker_ids_in_the_notebook(spec: Notebook):
 
 @pytest.mark.parametrize("spec", NOTEBOOKS, ids=IDS)
 def test_notebook_reproduces_its_outputs_with_nbval(spec: Notebook):
-    try:
-        ct.demo_dataset()
-    except FileNotFoundError as e:
-        pytest.skip(str(e))
     env = {**os.environ, "MPLBACKEND": "Agg"}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-q",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import tomllib
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from paths import ROOT
+
 _REQ = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*((?:[<>=!~]=?\s*[^,\s]+\s*,?\s*)*)$")
 
 
@@ -94,6 +94,7 @@ def test_make_test_runs_lint_and_pytest():
     assert "lint" in target.group(1) and "pytest" in target.group(2)
 
 
-def test_reference_tables_ship_with_the_package():
+def test_reference_tables_template_and_demo_ship_with_the_package():
     data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    assert "reference/*.csv" in data["tool"]["setuptools"]["package-data"]["costing"]
+    shipped = data["tool"]["setuptools"]["package-data"]["costing"]
+    assert {"reference/*.csv", "data/demo/dataset/*", "report/template/*.ipynb"} <= set(shipped)

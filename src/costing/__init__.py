@@ -2,71 +2,84 @@
 benchmarking of municipalities ("learning by comparing").
 
 The public API is re-exported here; users write ``import costing as ct`` and call ``ct.<name>``.
-The areas and their modules:
+The layers, each a subpackage that imports only the ones before it:
 
-- dataset: dataset, schema, readers, validation, store, territory; demo data: demo
-- costing method: classify, capital, allocation, fullcost, staffcost, prices
-- workload: workload, caseload, tdabc, diary, privacy
-- benchmarking: indicators, peers, decompose, need, expected_cost, dea, funnel
-- reports: labels, plots, reports, batch and the report_* helpers
+- ``costing.data``: dataset, schema, readers, validation, stores, territory; the demo dataset
+- ``costing.method``: classification, capital, allocation, full and unit cost, staff cost, prices
+- ``costing.workload``: time use, caseloads, activity-based cost per case, diaries
+- ``costing.benchmark``: indicators, peers, decomposition, need, expected cost, DEA, funnel
+- ``costing.report``: batch runner, shared results, sections, HTML, labels, charts, template
+
+``errors``, ``privacy`` and ``_version`` sit below every layer, ``cli`` above them all.
 """
 
-__version__ = "0.1.0"  # before the imports: modules read it at import time
-
-from .allocation import allocate_overheads, reciprocal_support_costs
-from .capital import (
-    annuity_factor,
-    capital_charges,
-    equivalent_annual_cost,
-    straight_line_depreciation,
-)
-from .caseload import (
-    STATUS_THRESHOLDS,
-    available_case_hours,
-    caseload_status,
-    max_caseload,
-    staff_need,
-    staffing_norm,
-    weighted_caseload,
-)
-from .classify import COST_CATEGORIES, classify_expenditure, excluded_expenditure
-from .dataset import (
-    PROJECT_ROOT,
-    Dataset,
-    dataset_from_frames,
-    demo_dataset,
-    load_dataset,
-    reference_table,
-)
-from .dea import dea, scale_efficiency
-from .decompose import decompose_gap, decompose_spending, log_mean, service_spending
-from .demo import generate_demo, write_demo
-from .diary import DIARY_COLUMNS, diary_instructions, import_diary, write_diary_template
-from .errors import CostingError, DataValidationError, InputError
-from .expected_cost import ExpectedCostResult, expected_cost
-from .fullcost import AllocationInputs, allocation_inputs, full_costs, unit_costs
-from .funnel import (
+from ._version import __version__
+from .benchmark import (
+    DEFAULT_BANDS,
+    DEFAULT_NEED_WEIGHTS,
+    ExpectedCostResult,
+    base_quantities,
+    dea,
+    decompose_gap,
+    decompose_spending,
+    expected_cost,
     funnel_limits,
     funnel_position,
-    overdispersion,
-    plot_funnel,
-    rank_intervals,
-)
-from .indicators import (
-    base_quantities,
     harmonised_indicators,
     indicator_registry,
     indicators,
+    log_mean,
+    need_adjusted_spending,
+    need_index,
+    overdispersion,
+    peer_groups,
+    peer_stats,
+    plot_funnel,
+    rank_intervals,
+    scale_efficiency,
+    service_spending,
+    structure,
 )
-from .labels import format_eur, format_number, format_percent, label, labels_table
-from .need import DEFAULT_NEED_WEIGHTS, need_adjusted_spending, need_index
-from .peers import DEFAULT_BANDS, peer_groups, peer_stats, structure
-from .prices import (
+from .data import (
+    PROJECT_ROOT,
+    SCHEMAS,
+    Dataset,
+    build_database,
+    dataset_from_frames,
+    demo_dataset,
+    generate_demo,
+    harmonise_territory,
+    load_dataset,
+    reference_table,
+    territory_map,
+    write_demo,
+    write_sqlite,
+)
+from .data.municipalities import validate_codes
+from .errors import CostingError, DataValidationError, InputError
+from .method import (
+    COST_CATEGORIES,
+    AllocationInputs,
+    StaffUnitCost,
+    allocate_overheads,
+    allocation_inputs,
+    annuity_factor,
+    capacity_cost_rate,
+    capital_charges,
     care_home_copayment,
+    classify_expenditure,
     cost_recovery,
+    equivalent_annual_cost,
+    excluded_expenditure,
+    full_costs,
     lvl_to_eur,
+    reciprocal_support_costs,
     service_price,
+    staff_unit_cost,
+    straight_line_depreciation,
     to_constant_prices,
+    unit_costs,
+    working_hours,
 )
 from .privacy import (
     MIN_WORKERS,
@@ -76,10 +89,30 @@ from .privacy import (
     find_worker_ids,
     suppress_small_cells,
 )
-from .reports import BatchResult, run_reports, validate_codes
-from .schema import SCHEMAS
-from .staffcost import StaffUnitCost, capacity_cost_rate, staff_unit_cost, working_hours
-from .store import build_database, write_sqlite
-from .tdabc import activity_costs, cost_per_case
-from .territory import harmonise_territory, territory_map
-from .workload import worker_activity_minutes, worker_attributes, workload_summary
+from .report import (
+    BatchResult,
+    format_eur,
+    format_number,
+    format_percent,
+    label,
+    labels_table,
+    run_reports,
+)
+from .workload import (
+    DIARY_COLUMNS,
+    STATUS_THRESHOLDS,
+    activity_costs,
+    available_case_hours,
+    caseload_status,
+    cost_per_case,
+    diary_instructions,
+    import_diary,
+    max_caseload,
+    staff_need,
+    staffing_norm,
+    weighted_caseload,
+    worker_activity_minutes,
+    worker_attributes,
+    workload_summary,
+    write_diary_template,
+)

@@ -18,8 +18,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from .data.dataset import load_dataset
+from .data.demo.generator import write_demo
+from .data.schema import DATASET_TABLES, REQUIRED_TABLES
+from .data.store import check_target, write_sqlite
 from .errors import DataValidationError, InputError
-from .schema import DATASET_TABLES, REQUIRED_TABLES
+from .report.runner import add_parser as add_reports_parser
 
 _WIDTH = {"row": 6, "column": 22, "rule": 26, "value": 24}
 
@@ -91,8 +95,6 @@ def format_summary(ds) -> str:
 
 
 def _load_or_report(path: str, args) -> object | None:
-    from .dataset import load_dataset
-
     try:
         return load_dataset(path)
     except DataValidationError as e:
@@ -144,8 +146,6 @@ def cmd_validate(args) -> int:
 
 
 def cmd_db_build(args) -> int:
-    from .store import check_target, write_sqlite
-
     try:
         check_target(args.db)  # before the (long) validation
         ds = _load_or_report(args.dataset, args)
@@ -181,11 +181,6 @@ def _demo_target_problem(out: Path) -> str:
 
 
 def cmd_demo(args) -> int:
-    try:
-        from .demo import write_demo
-    except ImportError as e:
-        print(f"The demo generator is not available: {e}", file=sys.stderr)
-        return 2
     problem = _demo_target_problem(Path(args.out))
     if problem:
         print(f"costing demo: {problem}; nothing written", file=sys.stderr)
@@ -244,14 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="random seed (default: the generator's)")
     p.set_defaults(func=cmd_demo)
 
-    try:  # the reports command lives in costing.reports (optional until it exists)
-        from .reports import add_parser as _add_reports
-    except ModuleNotFoundError as e:
-        if e.name not in ("costing.reports", f"{__package__}.reports"):
-            raise
-        _add_reports = None
-    if _add_reports is not None:
-        _add_reports(sub)
+    add_reports_parser(sub)
     return parser
 
 
