@@ -1,7 +1,8 @@
 """Time ``costing.dea`` (VRS, input-oriented) on 500 units x 3 inputs x 4 outputs.
 
 Prints, on the same random data in the same run:
-  1. ``costing.dea`` (one HiGHS model reused between units, second-phase slacks included);
+  1. ``costing.dea`` (one HiGHS model, through ``highspy``, reused between units, second-phase
+     slacks included);
   2. the same without slacks (first phase only);
   3. a plain loop of one ``scipy.optimize.linprog`` call per unit (first phase only) for context;
   4. an existing Python DEA package, Pyfrontier (``EnvelopDEA("VRS", "in")``), if importable —
@@ -11,8 +12,13 @@ Also checks that the efficiencies agree. The bar: ``costing.dea`` <= 1 s on a 2-
 
 Usage: ``python benchmarks/bench_dea.py [--units 500] [--repeat 3] [--no-compare]``
 
-Measured on the 2-core development machine: costing.dea 0.50-0.57 s with slacks (0.25-0.29 s
-first phase), plain linprog loop 2.9-4.3 s, Pyfrontier 1.1.1 57-123 s (its CBC solves dominate).
+Measured on the 2-core development machine with highspy 1.16.0 (HiGHS 1.16): costing.dea
+0.63-0.92 s with slacks (0.32-0.42 s first phase; the upper ends with other work on the machine),
+plain linprog loop 2.7-4.3 s (8-12x the first phase), max |difference| 5e-13; Pyfrontier 1.1.1
+80 s (114x; its CBC solves dominate), max |difference| 5e-7. Before the switch to highspy
+(scipy's bundled HiGHS 1.12): 0.49-0.69 s with slacks, 0.25-0.33 s first phase. HiGHS 1.16
+spends more time per re-solve (it re-assesses the whole model on every run); with highspy 1.12
+costing.dea takes 0.58 s / 0.28 s.
 """
 
 from __future__ import annotations

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+
+import highspy
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +15,9 @@ from scipy.optimize import linprog
 
 import costing as ct
 from costing.benchmark.dea import dea, scale_efficiency
+
+# the module itself (``costing.benchmark.dea`` as an attribute is the function)
+dea_module = importlib.import_module("costing.benchmark.dea")
 
 # Cooper, Seiford & Tone, "Data Envelopment Analysis", 2nd ed. (2007), Table 1.1: eight branch
 # stores A..H, one input (employees) and one output (sales).
@@ -120,6 +127,37 @@ def test_matches_independent_multiplier_form(rts, orientation):
     np.testing.assert_allclose(res["efficiency"], ref["efficiency"], atol=1e-6)
     sl = [c for c in res.columns if c.startswith("slack_")]
     np.testing.assert_allclose(res[sl].sum(axis=1), ref[sl].sum(axis=1), atol=1e-5)
+    # the reused, warm-started highspy model and fresh linprog solves agree tightly (60 x 2 x 3)
+    rng = np.random.default_rng(60)
+    x = pd.DataFrame(rng.uniform(1, 100, (60, 2)), columns=["a", "b"])
+    y = pd.DataFrame(rng.uniform(1, 50, (60, 3)), columns=["p", "q", "r"])
+    res = dea(x, y, rts, orientation)
+    ref = dea(x, y, rts, orientation, engine="linprog")
+    np.testing.assert_allclose(res[col], ref[col], atol=1e-9, rtol=0)
+
+
+def test_public_highspy_api_silent_with_linprog_fallback(capfd, monkeypatch):
+    # scipy's private HiGHS bindings (scipy.optimize._highspy) are gone: the public package is used
+    source = inspect.getsource(dea_module)
+    assert "_highspy" not in source and "scipy.optimize._" not in source
+    assert dea_module.highspy is highspy and issubclass(dea_module._QuietHighs, highspy.Highs)
+    rng = np.random.default_rng(3)
+    x = pd.DataFrame(rng.uniform(1, 100, (30, 2)), columns=["a", "b"])
+    y = pd.DataFrame(rng.uniform(1, 50, (30, 3)), columns=["p", "q", "r"])
+    capfd.readouterr()
+    res = ct.dea(x, y, "vrs", "output")
+    ct.dea(x, y, "crs", "input", slacks=False)
+    # nothing printed at the file-descriptor level (highspy >= 1.16 writes a banner by default)
+    assert capfd.readouterr() == ("", "")
+    # a non-optimal model status falls back to one linprog solve per LP, with the same result
+    calls = []
+    linprog_ = dea_module._linprog
+    monkeypatch.setattr(dea_module, "_linprog", lambda *a: calls.append(1) or linprog_(*a))
+    monkeypatch.setattr(dea_module._QuietHighs, "getModelStatus",
+                        lambda self: highspy.HighsModelStatus.kNotset)
+    fallback = ct.dea(x, y, "vrs", "output")
+    assert len(calls) == 2 * 30  # both phases of every unit
+    np.testing.assert_allclose(fallback["phi"], res["phi"], atol=1e-9, rtol=0)
 
 
 @settings(max_examples=40, deadline=None)

@@ -1,30 +1,32 @@
 """Data envelopment analysis (DEA): radial efficiency with constant or variable returns to scale.
 
-The envelopment linear programme of each unit is solved by HiGHS. The model is built once and only
-the column of the radial factor and the right-hand sides of the evaluated unit change between solves
-(the solver restarts from the previous optimal basis), which is several times faster than one fresh
-``scipy.optimize.linprog`` call per unit. Method: ``methodology/08_benchmarking.md``, formulas
-(8.20)-(8.24).
+The envelopment linear programme of each unit is solved by HiGHS through its Python package
+``highspy``. The model is built once and only the column of the radial factor and the right-hand
+sides of the evaluated unit change between solves (the solver restarts from the previous optimal
+basis), which is several times faster than one fresh ``scipy.optimize.linprog`` call per unit.
+Method: ``methodology/08_benchmarking.md``, formulas (8.20)-(8.24).
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
+import highspy  # adds ~0.02 s on top of numpy, which this module imports anyway
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
 
 
-def _highs_core():
-    """scipy's HiGHS bindings, imported on first use (scipy.optimize is slow to import); None if
-    this scipy build does not have them (the module is private), and then linprog is used."""
-    try:
-        from scipy.optimize._highspy import _core
-    except ImportError:  # pragma: no cover - depends on the scipy build
-        return None
-    return _core
+class _QuietHighs(highspy.Highs):
+    """``highspy.Highs`` that prints nothing. highspy 1.16 writes its banner from the constructor,
+    through ``enableCallbacks``, before ``output_flag`` can be set on the new instance (1.7-1.12
+    do not), so the option is switched off at that point too."""
+
+    def enableCallbacks(self):
+        self.setOptionValue("output_flag", False)
+        super().enableCallbacks()
+
 
 Rts = Literal["crs", "vrs"]
 Orientation = Literal["input", "output"]
@@ -106,20 +108,22 @@ def _unit_lp(a, x, y, o, vrs, orientation):
 
 
 class _HighsModel:
-    """One HiGHS model reused for every unit: only the t column, row bounds and t bounds change."""
+    """One HiGHS model reused for every unit: only the t column, row bounds and t bounds change.
 
-    def __init__(self, a: np.ndarray, cost: np.ndarray, hc):
-        self.hc = _hc = hc
+    HiGHS keeps the optimal basis of the previous unit and restarts the simplex from it."""
+
+    def __init__(self, a: np.ndarray, cost: np.ndarray):
         nrow, ncol = a.shape
-        lp = _hc.HighsLp()
+        inf = highspy.kHighsInf
+        lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = ncol, nrow
         lp.col_cost_ = cost
         lp.col_lower_ = np.zeros(ncol)
-        lp.col_upper_ = np.full(ncol, _hc.kHighsInf)
-        lp.col_lower_[0] = -_hc.kHighsInf
+        lp.col_upper_ = np.full(ncol, inf)
+        lp.col_lower_[0] = -inf
         lp.row_lower_ = np.zeros(nrow)
         lp.row_upper_ = np.zeros(nrow)
-        lp.a_matrix_.format_ = _hc.MatrixFormat.kColwise
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = ncol, nrow
         # the t column keeps a structural entry in every row so changeCoeff never adds fill-in
         dense = a.copy()
@@ -128,12 +132,14 @@ class _HighsModel:
         lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum(nz.sum(axis=0))]).astype(np.int32)
         lp.a_matrix_.index_ = np.nonzero(nz.T)[1].astype(np.int32)
         lp.a_matrix_.value_ = a.T[nz.T]
-        self.h = _hc._Highs()
+        self.h = _QuietHighs()
         self.h.setOptionValue("output_flag", False)
         self.h.passModel(lp)
         self.nrow = nrow
 
     def solve(self, tcol, rhs, t_bounds=None):
+        """The optimal columns, or None if HiGHS did not reach an optimum (the caller then falls
+        back to a fresh ``linprog`` solve)."""
         h = self.h
         for r in range(self.nrow):
             h.changeCoeff(r, 0, float(tcol[r]))
@@ -141,7 +147,7 @@ class _HighsModel:
         if t_bounds is not None:
             h.changeColBounds(0, float(t_bounds[0]), float(t_bounds[1]))
         h.run()
-        if h.getModelStatus() != self.hc.HighsModelStatus.kOptimal:
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         return np.asarray(h.getSolution().col_value)
 
@@ -156,11 +162,10 @@ def _solve_all(x, y, vrs, orientation, slacks, engine):
     cost2[1 + n:] = -1.0  # phase 2: maximise the sum of slacks (formula 8.22)
     sols = np.empty((n, ncol))
     t_star = np.empty(n)
-    hc = _highs_core() if engine == "highs" else None
-    use_highs = hc is not None
+    use_highs = engine == "highs"
     if use_highs:
-        p1 = _HighsModel(a, cost1, hc)
-        p2 = _HighsModel(a, cost2, hc) if slacks else None
+        p1 = _HighsModel(a, cost1)
+        p2 = _HighsModel(a, cost2) if slacks else None
     for o in range(n):
         tcol, rhs = _unit_lp(a, x, y, o, vrs, orientation)
         sol = p1.solve(tcol, rhs) if use_highs else None
