@@ -1,20 +1,47 @@
 """Chart helpers for reports and notebooks: one municipality highlighted against its peers.
 
 Every chart draws the municipality in :data:`HIGHLIGHT` and its peers in :data:`PEER`, with the peer
-median as a dashed :data:`REFERENCE` line, so a reader learns the colour once. The functions take
+median (or a norm) in :data:`REFERENCE`, so a reader learns the colour once. The functions take
 tidy pandas objects and return a :class:`matplotlib.figure.Figure`; :func:`as_image` renders one to
 an embedded PNG (independent of the matplotlib backend, so reports look the same under ``Agg``).
 All text on a chart (title, axis labels) is passed in by the caller from the labels table.
+
+The house style is defined once, in :data:`RC` (seaborn's ``whitegrid`` style and ``paper``
+context with the house colours, fonts and grid on top), and every chart is drawn inside
+:func:`theme`, which applies it over matplotlib's defaults in a :func:`matplotlib.rc_context`:
+the caller's global ``matplotlib.rcParams`` are never changed, and the caller's own settings
+(a notebook's style) do not change a chart (:func:`as_image` renders inside the theme too).
+The statistical layers are drawn with seaborn (:func:`seaborn.swarmplot`,
+:func:`seaborn.pointplot`, :func:`seaborn.barplot`, :func:`seaborn.scatterplot`) on axes of a
+figure made without pyplot.
+
+Examples
+--------
+>>> import matplotlib as mpl
+>>> before = mpl.rcParams["axes.titlesize"]
+>>> with theme():
+...     mpl.rcParams["axes.titlesize"], mpl.rcParams["axes.spines.top"]
+(12.0, False)
+>>> mpl.rcParams["axes.titlesize"] == before
+True
 """
 
 from __future__ import annotations
 
+import functools
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import ParamSpec
 
+import matplotlib.style as mpl_style
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.legend_handler import HandlerLine2D
+from matplotlib.lines import Line2D
+from matplotlib.rcsetup import cycler
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from ..errors import InputError
@@ -24,8 +51,63 @@ HIGHLIGHT = "#B5283E"   # the municipality (Latvian carmine), every chart
 PEER = "#A9B4C2"        # its peers
 REFERENCE = "#2F3B4C"   # peer median, norm, expected value
 STACK = ("#1F4E79", "#5B8DB8", "#A9C6E0", "#D9E5F0")  # parts of one whole (cost structure)
+GRID = "#E3E7EC"        # grid lines and the control-limit band
+TITLE_SIZE = 12         # [pt] chart title
+TEXT_SIZE = 10          # [pt] axis labels, the municipality's name on a chart
+SMALL_SIZE = 9          # [pt] tick labels, legend, the value at the end of a bar
 WIDTH = 9.0             # [inch] chart width; at 100 dpi = 900 px, fits the report column
 DPI = 100
+
+#: The house style: every ``rcParams`` entry the charts are drawn with (see :func:`theme`).
+RC: dict[str, object] = {
+    **sns.axes_style("whitegrid"),      # white axes, grid, no tick marks, dark grey text
+    **sns.plotting_context("paper"),    # thin lines (grid 0.8, lines 1.2), small markers
+    # DejaVu Sans ships with matplotlib (Latvian diacritics included): the same glyphs and text
+    # widths on every machine, whichever other fonts are installed
+    "font.family": ["sans-serif"],
+    "font.sans-serif": ["DejaVu Sans", "Liberation Sans", "Arial", "sans-serif"],
+    "font.size": TEXT_SIZE,
+    "axes.labelsize": TEXT_SIZE,
+    "axes.titlesize": TITLE_SIZE,
+    "axes.titlelocation": "left",
+    "xtick.labelsize": SMALL_SIZE,
+    "ytick.labelsize": SMALL_SIZE,
+    "legend.fontsize": SMALL_SIZE,
+    "legend.title_fontsize": SMALL_SIZE,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": "#9AA4B1",
+    "axes.facecolor": "white",
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "grid.color": GRID,
+    "axes.prop_cycle": cycler(color=list(STACK)),
+}
+
+_P = ParamSpec("_P")
+
+
+@contextmanager
+def theme() -> Iterator[None]:
+    """Apply the house style :data:`RC` inside a ``with`` block, restoring ``rcParams`` after.
+
+    Every chart function of this module draws inside it; use it to draw a chart of one's own
+    (in a notebook) in the same style.
+    """
+    with mpl_style.context(["default", RC]):  # an rc_context: matplotlib's defaults, then RC
+        yield
+
+
+def _themed(draw: Callable[_P, Figure]) -> Callable[_P, Figure]:
+    """Draw the chart inside :func:`theme` (its artists keep the style when shown later)."""
+
+    @functools.wraps(draw)
+    def themed(*args: _P.args, **kwargs: _P.kwargs) -> Figure:
+        with theme():
+            return draw(*args, **kwargs)
+
+    return themed
 
 
 def _figure(height: float):
@@ -35,25 +117,47 @@ def _figure(height: float):
 
 
 def _legend_below(fig, ax, n: int) -> None:
-    """Legend under the axes, inside the figure (constrained layout makes room for it)."""
-    handles, labels = ax.get_legend_handles_labels()
-    text = sum(len(t) for t in labels)
+    """Legend under the axes, inside the figure (constrained layout makes room for it).
+
+    One entry per label (seaborn draws one collection per category, each with the label)."""
+    first: dict[str, object] = {}
+    for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+        first.setdefault(label, handle)
+    text = sum(len(t) for t in first)
     ncol = n if text <= 80 else max(1, (n + 1) // 2)  # long (Latvian) labels: two rows
-    fig.legend(handles, labels, loc="outside lower center", ncol=ncol, frameon=False,
-               fontsize=9)
+    fig.legend(list(first.values()), list(first), loc="outside lower center", ncol=ncol,
+               handler_map={Line2D: HandlerLine2D(update_func=_legend_marker)})
 
 
-def _style(ax, lang: str, axis: str = "x") -> None:
-    ax.spines[["top", "right"]].set_visible(False)
+def _legend_marker(legend_line: Line2D, line: Line2D) -> None:
+    """A line's legend entry, its marker no taller than a legend row (the median tick)."""
+    legend_line.update_from(line)
+    legend_line.set_markersize(min(line.get_markersize(), 1.4 * SMALL_SIZE))
+
+
+def _value_axis(ax, lang: str, axis: str = "x") -> None:
+    """Number format of a value axis in ``lang`` (few ticks on a linear axis)."""
     fmt = FuncFormatter(lambda v, _pos: format_number(v, lang, 0 if abs(v) >= 10 or v == 0 else 1))
     target = ax.xaxis if axis == "x" else ax.yaxis
     if target.get_scale() == "linear":  # few ticks: long money labels must not collide
         target.set_major_locator(MaxNLocator(nbins=6))
     target.set_major_formatter(fmt)
-    ax.grid(axis=axis, color="#E3E7EC", linewidth=0.8)
-    ax.set_axisbelow(True)
 
 
+def _log_x(ax) -> None:
+    """Logarithmic x axis labelled at 1, 2 and 5 times the powers of ten."""
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _category_labels(ax, labels: Sequence[str]) -> None:
+    """Display names on the categorical y axis (seaborn labels it with the codes)."""
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_ylabel("")
+
+
+@_themed
 def peer_bars(values: pd.Series, highlight: str, names: Mapping[str, str], *, title: str,
               xlabel: str, lang: str = "lv", reference: float | None = None,
               reference_label: str | None = None, decimals: int = 0) -> Figure:
@@ -80,42 +184,49 @@ def peer_bars(values: pd.Series, highlight: str, names: Mapping[str, str], *, ti
     -------
     matplotlib.figure.Figure
     """
-    v = values.dropna().sort_values()
+    v = values.dropna().sort_values()[::-1]  # largest on top (seaborn draws the first on top)
     if highlight not in v.index:
         raise InputError(f"peer_bars: municipality {highlight!r} has no value to draw")
-    height = max(2.6, 0.28 * len(v) + 1.3)
-    fig, ax = _figure(height)
-    colours = [HIGHLIGHT if c == highlight else PEER for c in v.index]
-    y = np.arange(len(v))
-    ax.barh(y, v.to_numpy(dtype=float), color=colours, height=0.72)
-    ax.set_yticks(y, [names.get(c, c) for c in v.index], fontsize=9)
-    for tick, code in zip(ax.get_yticklabels(), v.index, strict=True):
-        if code == highlight:
+    fig, ax = _figure(max(2.6, 0.28 * len(v) + 1.3))
+    codes = [str(c) for c in v.index]
+    own = str(highlight)
+    bars = pd.DataFrame({"code": codes, "value": v.to_numpy(dtype=float),
+                         "role": ["own" if c == own else "peer" for c in codes]})
+    sns.barplot(bars, x="value", y="code", hue="role", order=codes, hue_order=["peer", "own"],
+                palette={"peer": PEER, "own": HIGHLIGHT}, orient="h", dodge=False, width=0.72,
+                saturation=1.0, errorbar=None, legend=False, linewidth=0, ax=ax)
+    _category_labels(ax, [names.get(c, c) for c in v.index])
+    for tick, code in zip(ax.get_yticklabels(), codes, strict=True):
+        if code == own:
             tick.set_fontweight("bold")
             tick.set_color(HIGHLIGHT)
-    i = list(v.index).index(highlight)
-    ax.annotate(format_number(float(v.iloc[i]), lang, decimals), (float(v.iloc[i]), i),
-                xytext=(4, 0), textcoords="offset points", va="center", fontsize=9,
-                color=HIGHLIGHT, fontweight="bold")
+    own_bars = ax.containers[-1]  # hue level "own": the municipality's bar alone
+    ax.bar_label(own_bars, [format_number(float(v[highlight]), lang, decimals)], padding=4,
+                 fontsize=SMALL_SIZE, color=HIGHLIGHT, fontweight="bold",
+                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})  # over the line
     if reference is not None and np.isfinite(reference):
-        ax.axvline(reference, color=REFERENCE, linestyle="--", linewidth=1.2,
-                   label=reference_label)
+        line = ax.axvline(reference, color=REFERENCE, linestyle="--", label=reference_label)
         if reference_label:
-            ax.legend(loc="lower right", frameon=False, fontsize=9)
+            ax.legend(handles=[line], loc="lower right")
     ax.set_xlabel(xlabel)
-    ax.set_title(title, loc="left", fontsize=12)
-    ax.set_ylim(-0.6, len(v) - 0.4)
+    ax.set_title(title)
+    ax.set_ylim(len(v) - 0.4, -0.6)
     ax.margins(x=0.08)
-    _style(ax, lang, "x")
+    _value_axis(ax, lang, "x")
     return fig
 
 
+@_themed
 def peer_strips(table: pd.DataFrame, highlight: str, *, category: str, value: str,
                 code: str = "municipality_code", category_names: Mapping[str, str] | None = None,
                 title: str, xlabel: str, lang: str = "lv", log: bool = False,
                 municipality_label: str = "", peers_label: str = "",
                 median_label: str = "") -> Figure:
     """One row per category (e.g. service): peers as grey dots, the municipality as a large dot.
+
+    The peers of each row are a beeswarm (:func:`seaborn.swarmplot`: dots side by side instead
+    of randomly jittered, so the same data give the same chart), their median a
+    :data:`REFERENCE` tick (:func:`seaborn.pointplot`).
 
     Parameters
     ----------
@@ -140,38 +251,38 @@ def peer_strips(table: pd.DataFrame, highlight: str, *, category: str, value: st
     """
     t = table[[code, category, value]].dropna()
     t = t[t[value] > 0] if log else t
-    cats = list(t.loc[t[code] == highlight, category].drop_duplicates())
+    is_own = t[code] == highlight
+    own = t[is_own].drop_duplicates(category)  # one dot per category (the first value)
+    cats = list(own[category])
     if not cats:
         raise InputError(f"peer_strips: municipality {highlight!r} has no {value!r} to draw")
     names = category_names or {}
+    peers = t[~is_own & t[category].isin(cats)]
     fig, ax = _figure(max(2.4, 0.55 * len(cats) + 1.4))
-    rng = np.random.default_rng(0)  # fixed jitter: the same chart on every run
-    for i, cat in enumerate(cats):
-        rows = t[t[category] == cat]
-        peers = rows.loc[rows[code] != highlight, value].to_numpy(dtype=float)
-        ax.scatter(peers, i + rng.uniform(-0.15, 0.15, len(peers)), s=22, color=PEER,
-                   alpha=0.9, label=peers_label if i == 0 else None, zorder=2)
-        if len(peers):
-            med = float(np.median(peers))
-            ax.plot([med, med], [i - 0.3, i + 0.3], color=REFERENCE, linestyle="--",
-                    linewidth=1.2, label=median_label if i == 0 else None, zorder=3)
-        own = float(rows.loc[rows[code] == highlight, value].iloc[0])
-        ax.scatter([own], [i], s=90, color=HIGHLIGHT, edgecolor="white", linewidth=1.0,
-                   label=municipality_label if i == 0 else None, zorder=4)
-    ax.set_yticks(range(len(cats)), [names.get(c, c) for c in cats], fontsize=9)
+    common = {"x": value, "y": category, "order": cats, "orient": "h", "ax": ax}
+    # drawn on a linear axis (made logarithmic below), so the medians are those of the values
+    if not peers.empty:
+        # a crowded row overlaps its outermost dots at the row's edge (no warning when drawn)
+        sns.swarmplot(peers, **common, color=PEER, size=4.7, linewidth=0, alpha=0.9,
+                      warn_thresh=1.0, legend=False, label=peers_label or None, zorder=2)
+        sns.pointplot(peers, **common, estimator="median", errorbar=None, linestyle="none",
+                      marker="|", markersize=22, markeredgewidth=1.6, color=REFERENCE,
+                      legend=False, label=median_label or None, zorder=3)
+    sns.swarmplot(own, **common, color=HIGHLIGHT, size=9.5, edgecolor="white", linewidth=1.0,
+                  legend=False, label=municipality_label or None, zorder=4)
+    _category_labels(ax, [names.get(c, c) for c in cats])
     ax.set_ylim(len(cats) - 0.5, -0.5)
     if log:
-        ax.set_xscale("log")
-        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-        ax.xaxis.set_minor_formatter(NullFormatter())
+        _log_x(ax)
     ax.set_xlabel(xlabel)
-    ax.set_title(title, loc="left", fontsize=12)
-    _style(ax, lang, "x")
+    ax.set_title(title)
+    _value_axis(ax, lang, "x")
     if municipality_label:
         _legend_below(fig, ax, 3)
     return fig
 
 
+@_themed
 def stacked_bars(table: pd.DataFrame, *, parts: Sequence[str], part_names: Mapping[str, str],
                  title: str, xlabel: str, lang: str = "lv") -> Figure:
     """Horizontal stacked bars: one bar per row of ``table``, one segment per column in ``parts``.
@@ -189,15 +300,17 @@ def stacked_bars(table: pd.DataFrame, *, parts: Sequence[str], part_names: Mappi
         ax.barh(y, w, left=left, color=STACK[k % len(STACK)], height=0.65,
                 label=part_names.get(part, part))
         left += w
-    ax.set_yticks(y, list(table.index), fontsize=9)
+    ax.set_yticks(y, list(table.index))
     ax.set_ylim(len(table) - 0.4, -0.6)
+    ax.yaxis.grid(False)
     ax.set_xlabel(xlabel)
-    ax.set_title(title, loc="left", fontsize=12)
+    ax.set_title(title)
     _legend_below(fig, ax, len(parts))
-    _style(ax, lang, "x")
+    _value_axis(ax, lang, "x")
     return fig
 
 
+@_themed
 def peer_scatter(x: pd.Series, y: pd.Series, highlight: str, names: Mapping[str, str], *,
                  title: str, xlabel: str, ylabel: str, lang: str = "lv",
                  line: tuple[np.ndarray, np.ndarray] | None = None,
@@ -215,30 +328,32 @@ def peer_scatter(x: pd.Series, y: pd.Series, highlight: str, names: Mapping[str,
         raise InputError(f"peer_scatter: municipality {highlight!r} has no point to draw")
     fig, ax = _figure(5.2)
     if band is not None:
-        ax.fill_between(band[0], band[1], band[2], color="#E3E7EC", label=band_label, zorder=1)
+        ax.fill_between(band[0], band[1], band[2], color=GRID, linewidth=0, label=band_label,
+                        zorder=1)
     if line is not None:
-        ax.plot(line[0], line[1], color=REFERENCE, linestyle="--", linewidth=1.2,
-                label=line_label, zorder=2)
+        ax.plot(line[0], line[1], color=REFERENCE, linestyle="--", label=line_label, zorder=2)
     peers = both.drop(index=highlight)
-    ax.scatter(peers["x"], peers["y"], s=26, color=PEER, zorder=3)
-    own = both.loc[highlight]
-    ax.scatter([own["x"]], [own["y"]], s=110, color=HIGHLIGHT, edgecolor="white", zorder=4)
-    right = (both["x"] < own["x"]).mean() > 0.75  # near the right edge: name to the left
-    ax.annotate(names.get(highlight, highlight), (own["x"], own["y"]),
-                xytext=(-8, 7) if right else (8, 7), ha="right" if right else "left",
-                textcoords="offset points", color=HIGHLIGHT, fontweight="bold", fontsize=10)
+    own = both.loc[[highlight]]
+    if not peers.empty:
+        sns.scatterplot(peers, x="x", y="y", color=PEER, s=26, linewidth=0, legend=False,
+                        zorder=3, ax=ax)
+    sns.scatterplot(own, x="x", y="y", color=HIGHLIGHT, s=110, edgecolor="white", linewidth=1.0,
+                    legend=False, zorder=4, ax=ax)
+    ox, oy = float(own["x"].iloc[0]), float(own["y"].iloc[0])
+    right = (both["x"] < ox).mean() > 0.75  # near the right edge: name to the left
+    ax.annotate(names.get(highlight, highlight), (ox, oy), xytext=(-8, 7) if right else (8, 7),
+                ha="right" if right else "left", textcoords="offset points", color=HIGHLIGHT,
+                fontweight="bold")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(title, loc="left", fontsize=12)
+    ax.set_title(title)
     if logx:
-        ax.set_xscale("log")
-        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-        ax.xaxis.set_minor_formatter(NullFormatter())
-    _style(ax, lang, "x")
+        _log_x(ax)
+    _value_axis(ax, lang, "x")
     ax.yaxis.set_major_formatter(FuncFormatter(
         lambda v, _pos: format_number(v, lang, 0 if abs(v) >= 10 else 1)))
     if line_label or band_label:
-        ax.legend(loc="best", frameon=False, fontsize=9)
+        ax.legend(loc="best")
     return fig
 
 
@@ -250,5 +365,6 @@ def as_image(fig: Figure, dpi: int = DPI):
     from IPython.display import Image
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
+    with theme():
+        fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
     return Image(data=buf.getvalue(), format="png")
