@@ -21,7 +21,8 @@ reports: env
 	$(BIN)/costing reports --out reports
 
 lint: env
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks notebooks
+	$(BIN)/lint-imports
 
 test: env lint
 	MPLBACKEND=Agg $(BIN)/python -m pytest

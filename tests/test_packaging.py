@@ -98,3 +98,21 @@ def test_reference_tables_template_and_demo_ship_with_the_package():
     data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     shipped = data["tool"]["setuptools"]["package-data"]["costing"]
     assert {"reference/*.csv", "data/demo/dataset/*", "report/template/*.ipynb"} <= set(shipped)
+
+
+def test_lint_covers_notebooks_and_the_import_layers():
+    make = (ROOT / "Makefile").read_text(encoding="utf-8")
+    lint = re.search(r"^lint:.*\n((?:\t.*\n)+)", make, re.M).group(1)
+    assert "notebooks" in lint and "lint-imports" in lint
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "notebooks" not in data["tool"]["ruff"].get("extend-exclude", [])
+    (contract,) = data["tool"]["importlinter"]["contracts"]
+    assert contract["type"] == "layers"
+    assert contract["layers"][1:6] == ["costing.report", "costing.benchmark", "costing.workload",
+                                       "costing.method", "costing.data"]
+
+
+def test_docstring_examples_run_in_the_tests():
+    options = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
+        "tool"]["pytest"]["ini_options"]
+    assert "--doctest-modules" in options["addopts"] and "src/costing" in options["testpaths"]
