@@ -363,7 +363,13 @@ def workload_summary(
 
     Examples
     --------
-    >>> ct.workload_summary(ds, by="municipality_code", n_boot=200)  # doctest: +SKIP
+    >>> import costing as ct
+    >>> ws = ct.workload_summary(ct.demo_dataset(), by="municipality_code", n_boot=50, seed=0)
+    >>> riga = ws[ws["municipality_code"] == "LV0001000"].set_index("activity_code")
+    >>> float(riga.at["ALL", "share"])
+    1.0
+    >>> bool(riga.at["CLIENT_FACING", "share"] < riga.at["CLIENT_RELATED", "share"] < 1)
+    True
     """
     if _is_dataset(time_use):
         ds = time_use
