@@ -13,11 +13,7 @@ import pytest
 from paths import MINI_DIR, ROOT
 
 import costing as ct
-from costing.data.dataset import REFERENCE_DIR
 from costing.data.schema import DATASET_TABLES, REFERENCE_TABLES, REQUIRED_TABLES, SCHEMAS
-
-HAS_SHIPPED = all((REFERENCE_DIR / f"{n}.csv").exists() for n in REFERENCE_TABLES)
-needs_shipped = pytest.mark.skipif(not HAS_SHIPPED, reason="shipped reference tables absent")
 
 
 def append_csv(path: Path, row: list[str]) -> None:
@@ -149,7 +145,6 @@ def test_dataset_override_replaces_the_shipped_table(mini):
     assert mini.sources["municipalities"] == "municipalities.csv"
 
 
-@needs_shipped
 def test_shipped_reference_tables_are_valid_and_used_when_not_overridden(valid_dataset_dir):
     for name in REFERENCE_TABLES:
         assert len(ct.reference_table(name)) > 0, name

@@ -8,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import costing as ct
-from costing.data.dataset import REFERENCE_DIR
 
 T = pd.Timestamp
 # A small municipalities table shaped like the shipped one: two pre-2021 units that became
@@ -115,8 +114,6 @@ def test_totals_are_conserved(rows, to):
     assert out["municipality_code"].is_unique
 
 
-@pytest.mark.skipif(not (REFERENCE_DIR / "municipalities.csv").exists(),
-                    reason="shipped municipalities table absent")
 def test_with_the_shipped_municipalities_table():
     munis = ct.reference_table("municipalities")
     m = ct.territory_map(["LV0038000", "LV0055000", "LV0001000"], "2025-07-01")
