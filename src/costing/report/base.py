@@ -22,7 +22,6 @@ from ..data.municipalities import municipality_names, validate_codes
 from . import html, plots
 from .components import peer_codes
 from .labels import (
-    LANGUAGES,
     check_lang,
     format_number,
     format_percent,
@@ -237,4 +236,4 @@ class ReportBase:
             self.text(self.label(note, default=note))
 
 
-__all__ = ["LANGUAGES", "Content", "ReportBase"]
+__all__ = ["Content", "ReportBase"]
