@@ -8,16 +8,17 @@ reference table, so the file is self-contained), plus
 ``provenance``       the dataset's ``provenance.csv`` when there is one.
 
 Writing is all or nothing: the database is written to a temporary file in the target folder in
-one transaction and moved into place with :func:`os.replace`; a failure leaves any previous file
-untouched. :func:`costing.load_dataset` reads the file back through the same validation as CSV.
+one transaction and moved into place with :func:`os.replace`; a failure, or a build killed
+mid-way, leaves any previous file untouched, and the next build removes the temporary file a
+killed one left behind (:func:`costing.data.files.remove_stale_temporaries`).
+:func:`costing.load_dataset` reads the file back through the same validation as CSV.
 """
 
 from __future__ import annotations
 
+import errno
 import json
-import os
 import sqlite3
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import pandas as pd
 from .._version import __version__
 from ..errors import InputError
 from .dataset import Dataset, load_dataset
-from .files import publish
+from .files import atomic_target, remove_stale_temporaries, write_error
 from .readers import SQLITE_MAGIC, SQLITE_SUFFIXES
 from .schema import PROVENANCE, SCHEMA_VERSION, SCHEMAS, TableSchema
 
@@ -58,6 +59,11 @@ def _records(df: pd.DataFrame, schema: TableSchema) -> list[tuple]:
 def write_sqlite(ds: Dataset, db: str | Path) -> Path:
     """Write a validated dataset to a SQLite file atomically.
 
+    The database is written to a temporary file next to ``db`` (named as
+    :func:`costing.data.files.new_temporary` names them) and moved onto ``db`` only when
+    complete: a failure, or a process killed mid-way, never leaves a half-written database in
+    place of ``db``. Temporary files that killed builds left in the folder are removed first.
+
     Parameters
     ----------
     ds : Dataset
@@ -69,42 +75,59 @@ def write_sqlite(ds: Dataset, db: str | Path) -> Path:
     -------
     pathlib.Path
         The database path.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be written (full disk, no permission, ...): the message names the
+        file, the reason and what to do; the previous file, if any, is unchanged.
     """
     db = check_target(db)
+    kept = "the previous file is unchanged" if db.exists() else "nothing was written"
+    remove_stale_temporaries(db.parent)
     try:
-        db.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{db.name}.", suffix=".tmp", dir=db.parent)
-    except OSError as e:
-        raise InputError(f"cannot write the database {db}: {e.strerror or e}; choose a folder "
-                         "you can write to") from None
-    os.close(fd)
-    try:
-        con = sqlite3.connect(tmp)
-        try:
-            with con:  # one transaction: commit on success, roll back on error
-                con.execute("CREATE TABLE _schema_version (version INTEGER NOT NULL, "
-                            "library_version TEXT NOT NULL, built_utc TEXT NOT NULL)")
-                con.execute("INSERT INTO _schema_version VALUES (?, ?, ?)",
-                            (SCHEMA_VERSION, __version__,
-                             datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")))
-                con.execute("CREATE TABLE _metadata (json TEXT NOT NULL)")
-                con.execute("INSERT INTO _metadata VALUES (?)",
-                            (json.dumps(ds.metadata, ensure_ascii=False, sort_keys=True),))
-                names = [n for n, s in SCHEMAS.items() if s.reference or n in ds.present]
-                for name in names:
-                    _write_table(con, ds.tables[name], SCHEMAS[name])
-                if len(ds.provenance):
-                    _write_table(con, ds.provenance, PROVENANCE)
-        finally:
-            con.close()
-        publish(tmp, db)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise InputError(f"cannot write the database {db}: {exc.strerror or exc}; nothing "
-                             "was written") from None
-        raise
+        with atomic_target(db) as tmp:
+            _fill(tmp, ds)
+    except OSError as exc:  # a WriteError from atomic_target, naming the file
+        raise InputError(f"cannot write the database: {exc} ({kept})") from None
+    except sqlite3.Error as exc:
+        code = _SQLITE_ERRNO.get(getattr(exc, "sqlite_errorcode", -1) & 0xFF)
+        if code is None:
+            raise
+        err = write_error(OSError(code, str(exc)), db)
+        raise InputError(f"cannot write the database: {err} ({kept})") from None
     return db
+
+
+#: SQLite primary result codes that are the file system's doing, as errno values.
+_SQLITE_ERRNO = {sqlite3.SQLITE_FULL: errno.ENOSPC, sqlite3.SQLITE_IOERR: errno.EIO,
+                 sqlite3.SQLITE_READONLY: errno.EROFS, sqlite3.SQLITE_CANTOPEN: errno.EACCES,
+                 sqlite3.SQLITE_PERM: errno.EACCES}
+
+
+def _fill(tmp: Path, ds: Dataset) -> None:
+    """Write the whole database into the empty file ``tmp``."""
+    con = sqlite3.connect(tmp)
+    try:
+        # the rollback journal in memory: no second temporary file, and the file is thrown
+        # away on failure anyway
+        con.execute("PRAGMA journal_mode = MEMORY")
+        with con:  # one transaction: commit on success, roll back on error
+            con.execute("CREATE TABLE _schema_version (version INTEGER NOT NULL, "
+                        "library_version TEXT NOT NULL, built_utc TEXT NOT NULL)")
+            con.execute("INSERT INTO _schema_version VALUES (?, ?, ?)",
+                        (SCHEMA_VERSION, __version__,
+                         datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")))
+            con.execute("CREATE TABLE _metadata (json TEXT NOT NULL)")
+            con.execute("INSERT INTO _metadata VALUES (?)",
+                        (json.dumps(ds.metadata, ensure_ascii=False, sort_keys=True),))
+            names = [n for n, s in SCHEMAS.items() if s.reference or n in ds.present]
+            for name in names:
+                _write_table(con, ds.tables[name], SCHEMAS[name])
+            if len(ds.provenance):
+                _write_table(con, ds.provenance, PROVENANCE)
+    finally:
+        con.close()
 
 
 def check_target(db: str | Path) -> Path:
