@@ -20,6 +20,7 @@ import pandas as pd
 
 from .data.dataset import load_dataset
 from .data.demo.generator import write_demo
+from .data.files import write_csv
 from .data.schema import DATASET_TABLES, REQUIRED_TABLES
 from .data.store import check_target, write_sqlite
 from .errors import DataValidationError, InputError
@@ -124,16 +125,20 @@ def _count(text: str) -> int:
 
 
 def _save_errors(errs: pd.DataFrame, target: str, dataset: str) -> str:
-    """Write the problem list to ``target``; the line to print (never a traceback)."""
+    """Write the problem list to ``target``; the line to print (never a traceback).
+
+    Text cells a spreadsheet would run as a formula are neutralised with a leading ``'``
+    (:func:`costing.data.files.safe_cells`); the file is replaced atomically.
+    """
     out = Path(target)
     if out.suffix.lower() == ".csv" and Path(dataset).is_dir() and \
             out.resolve().parent == Path(dataset).resolve():
         return (f"\nNot saved: {target} is inside the dataset folder, where it would be read as "
                 "a table (or overwrite one); choose a file outside it")
-    try:
-        errs.to_csv(out, index=False)
-    except OSError as e:
-        return f"\nCould not save the list to {target}: {e.strerror or e}"
+    try:  # through safe_cells: a value such as =HYPERLINK(...) must not run in a spreadsheet
+        write_csv(errs, out)
+    except OSError as e:  # a WriteError naming the file, the reason and what to do
+        return f"\nCould not save the list: {e}"
     return f"\nFull list written to {target}"
 
 
@@ -156,6 +161,10 @@ def cmd_db_build(args) -> int:
     except InputError as e:
         print(f"costing: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # write_sqlite has removed its temporary file
+        print(f"costing: interrupted; nothing written to {args.db} (any previous file is "
+              "unchanged)", file=sys.stderr)
+        return 130
     n = sum(len(ds.tables[t]) for t in ds.present)
     print(f"Wrote {path} ({len(ds.present)} dataset tables, {n:,} rows, plus reference tables).")
     return 0

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dataset import REFERENCE_DIR
+from ..data.files import atomic_target, atomic_write, safe_row
 from ..data.problems import Problems
 from ..data.tables import reference
 from ..errors import DataValidationError, InputError
@@ -50,7 +51,10 @@ def write_diary_template(path: str | Path, activities: pd.DataFrame | None = Non
 
     The workbook has three sheets: ``diary`` (the entry columns, text-formatted dates and times,
     a drop-down list of activity codes), ``activities`` (code, Latvian and English name, whether
-    client-facing / client-related) and ``instructions`` (Latvian, then English).
+    client-facing / client-related) and ``instructions`` (Latvian, then English). No cell is a
+    formula: text that a spreadsheet would run as one (starting with ``=``, ``+``, ``-``, ``@``,
+    ...) is written with a leading ``'`` (:func:`costing.data.files.safe_row`). The file is
+    replaced atomically.
 
     Parameters
     ----------
@@ -63,10 +67,17 @@ def write_diary_template(path: str | Path, activities: pd.DataFrame | None = Non
     -------
     pathlib.Path
         The file written.
+
+    Raises
+    ------
+    InputError
+        If the file name does not end in ``.csv`` or ``.xlsx``.
+    costing.data.files.WriteError
+        If the file cannot be written (an :class:`OSError` naming the file and the reason).
     """
     path = Path(path)
     if path.suffix.lower() == ".csv":
-        path.write_text(",".join(DIARY_COLUMNS) + "\n", encoding="utf-8")
+        atomic_write(path, ",".join(DIARY_COLUMNS) + "\n")
         return path
     if path.suffix.lower() != ".xlsx":
         raise InputError(f"write_diary_template: use a .csv or .xlsx file name, got {path.name!r}")
@@ -78,7 +89,7 @@ def write_diary_template(path: str | Path, activities: pd.DataFrame | None = Non
     wb = Workbook()
     ws = wb.active
     ws.title = "diary"
-    ws.append(list(DIARY_COLUMNS))
+    ws.append(safe_row(DIARY_COLUMNS))
     for cell, width in zip(ws[1], (12, 12, 11, 11, 24, 40), strict=True):
         cell.font = Font(bold=True)
         ws.column_dimensions[cell.column_letter].width = width
@@ -95,18 +106,19 @@ def write_diary_template(path: str | Path, activities: pd.DataFrame | None = Non
     ws.freeze_panes = "A2"
     sheet = wb.create_sheet("activities")
     cols = ["activity_code", "name_lv", "name_en", "client_facing", "client_related"]
-    sheet.append(cols)
+    sheet.append(safe_row(cols))
     for rec in acts[cols].astype(str).itertuples(index=False):
-        sheet.append(list(rec))
+        sheet.append(safe_row(rec))
     for cell, width in zip(sheet[1], (24, 44, 32, 14, 14), strict=True):
         cell.font = Font(bold=True)
         sheet.column_dimensions[cell.column_letter].width = width
     text = wb.create_sheet("instructions")
     text.column_dimensions["A"].width = 110
     for line in (diary_instructions("lv") + "\n" + diary_instructions("en")).splitlines():
-        text.append([line])
+        text.append(safe_row([line]))
         text.cell(text.max_row, 1).alignment = Alignment(wrap_text=True)
-    wb.save(path)
+    with atomic_target(path) as tmp:
+        wb.save(tmp)
     return path
 
 
