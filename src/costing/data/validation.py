@@ -41,7 +41,10 @@ class _Column:
     """One raw column factorised into its distinct values, so each check runs once per value."""
 
     def __init__(self, s: pd.Series, col: Column, table: str, p: Problems):
-        codes, uniq = pd.factorize(np.asarray(s, dtype=object))
+        if isinstance(s.dtype, pd.CategoricalDtype):  # a big file, read in blocks
+            codes, uniq = s.cat.codes.to_numpy(), s.cat.categories.to_numpy(dtype=object)
+        else:
+            codes, uniq = pd.factorize(np.asarray(s, dtype=object))
         self.codes, self.index, self.col, self.table, self.p = codes, s.index, col, table, p
         self.u = np.array([str(v).strip() for v in uniq], dtype=object)
 
@@ -211,12 +214,16 @@ def check_keys(df: pd.DataFrame, schema: TableSchema, p: Problems) -> None:
     """Report every row whose key repeats an earlier row's key (rule ``duplicate_key``)."""
     key = list(schema.key)
     sub = df[key].dropna()
-    dup = sub.duplicated(keep="first")
-    if not dup.any():
+    repeats = sub.duplicated(keep=False)
+    if not repeats.any():
         return
-    first = sub.index.to_series().groupby([sub[k] for k in key], sort=False).transform("min")
-    rows = sub.index[dup]
-    vals = sub.loc[dup].astype(str).agg(" / ".join, axis=1)
+    # only the rows whose key repeats: the first of each is on the line named, the others are
+    # reported
+    many = sub[repeats]
+    dup = many.duplicated(keep="first")
+    first = many.index.to_series().groupby([many[k] for k in key], sort=False).transform("min")
+    rows = many.index[dup]
+    vals = many.loc[dup].astype(str).agg(" / ".join, axis=1)
     p.add(schema.name, ", ".join(key), "duplicate_key",
           [f"the same {', '.join(key)} ({v}) is already on line {f}"
            for v, f in zip(vals, first[dup], strict=True)], rows=rows, values=vals)
