@@ -19,6 +19,7 @@ from .benchmark import (
     DEFAULT_NEED_WEIGHTS,
     ExpectedCostResult,
     base_quantities,
+    check_method,
     dea,
     decompose_gap,
     decompose_spending,
@@ -29,11 +30,13 @@ from .benchmark import (
     indicator_registry,
     indicators,
     log_mean,
+    method_refusals,
     need_adjusted_spending,
     need_index,
     overdispersion,
     peer_groups,
     peer_stats,
+    plausibility_warnings,
     plot_funnel,
     rank_intervals,
     scale_efficiency,
@@ -56,7 +59,8 @@ from .data import (
     write_sqlite,
 )
 from .data.municipalities import validate_codes
-from .errors import CostingError, DataValidationError, InputError
+from .data.requirements import REQUIREMENTS, requirements_table
+from .errors import CostingError, DataValidationError, InputError, MethodRefusal
 from .method import (
     COST_CATEGORIES,
     AllocationInputs,

@@ -42,3 +42,47 @@ class DataValidationError(CostingError):
         if n > 20:
             lines.append(f"  ... and {n - 20} more (see .errors)")
         super().__init__("\n".join(lines))
+
+
+class MethodRefusal(InputError):
+    """Data that pass the schema but that the method cannot compute for one municipality-year.
+
+    Raised by the method's own functions where they refuse data (a singular allocation, a
+    support centre with costs and no driver row, a municipality-year without population, ...).
+    The same refusals, collected instead of raised, are the method-requirement rules of
+    ``costing validate`` and decide which municipalities a report batch leaves out of its
+    comparisons (see :mod:`costing.data.requirements`, whose ``REQUIREMENTS`` lists every rule).
+
+    Attributes
+    ----------
+    rule : str
+        The requirement broken (a key of ``costing.data.requirements.REQUIREMENTS``).
+    table, column : str
+        Where the offending data are.
+    where : dict of str to list
+        Which rows: every row of ``table`` whose columns hold one of the listed values.
+    value : str
+        The offending value as shown to the user.
+    municipality_code : str
+    year : int or None
+    """
+
+    def __init__(self, message: str, *, rule: str, table: str = "", column: str = "",
+                 where: dict | None = None, value: str = "", municipality_code: str = "",
+                 year: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.rule, self.table, self.column = rule, table, column
+        self.where = dict(where or {})
+        self.value = value
+        self.municipality_code = municipality_code
+        self.year = year
+
+    def located(self, municipality_code: str, year: int, prefix: str = "") -> MethodRefusal:
+        """The same refusal placed in a municipality and year (rows narrowed to the year), its
+        message after ``prefix``."""
+        where = dict(self.where)
+        where.setdefault("year", [int(year)])  # ignored for a table without a year column
+        return MethodRefusal(prefix + self.message, rule=self.rule, table=self.table,
+                             column=self.column, where=where, value=self.value,
+                             municipality_code=municipality_code, year=int(year))

@@ -183,8 +183,9 @@ def test_staffing_norm_hand_example():
 
 def test_staffing_norm_needs_population():
     ds = _norm_dataset()
-    with pytest.raises(ct.InputError, match="no 2023 figure"):
+    with pytest.raises(ct.MethodRefusal, match="no population figure for 2023") as info:
         ct.staffing_norm(ds, 2023)
+    assert info.value.rule == "population_missing"  # a method requirement (validate names it)
     with pytest.raises(ct.InputError, match="per_1000"):
         ct.staffing_norm(ds, 2024, per_1000=0)
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, MethodRefusal
 
 #: Norwegian cost-key weights for pleie og omsorg (care services), St.meld. nr. 6 (2003-2004),
 #: ch. 12, mapped to our age groups: 0-15 (0.051) -> 0-17, 16-66 (0.044) -> 18-64,
@@ -76,7 +76,9 @@ def need_index(
     if codes is not None:
         absent = sorted(set(codes) - set(pop["municipality_code"].astype(str)))
         if absent:
-            raise InputError(f"need_index: no population for municipalities {absent[:5]}")
+            raise MethodRefusal(f"need_index: no population for municipalities {absent[:5]}",
+                                rule="population_missing", table="population", column="year",
+                                where={"atvk_code": absent}, municipality_code=absent[0])
         pop = pop[pop["municipality_code"].astype(str).isin(set(codes))]
     v = pd.to_numeric(pop["population"], errors="coerce")
     bad = ~np.isfinite(v.to_numpy(dtype=float)) | (v.to_numpy(dtype=float) < 0)
@@ -95,8 +97,12 @@ def need_index(
                            values="population", aggfunc="sum", fill_value=0).astype(float)
     total = wide.sum(axis=1)
     if (total <= 0).any():
-        raise InputError(f"need_index: municipality {total.index[np.argmax(total <= 0)]} has no "
-                         "population")
+        key = total.index[np.argmax(total <= 0)]
+        code = str(key[0] if isinstance(key, tuple) else key)
+        raise MethodRefusal(f"need_index: municipality {key} has no population (total 0)",
+                            rule="population_not_positive", table="population",
+                            column="population", where={"atvk_code": [code]}, value="0",
+                            municipality_code=code)
     share = wide.div(total, axis=0)
     if by:
         nat = wide.groupby(level=list(by)).transform("sum")

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ..data.requirements import require_population
 from ..errors import InputError
 from .indicators import indicator_registry
 
@@ -74,10 +75,7 @@ def structure(dataset: Any, year: int) -> pd.DataFrame:
     p = pop[pop["year"].astype(int) == int(year)]
     wide = p.pivot_table(index="atvk_code", columns="age_group", values="population",
                          aggfunc="sum", fill_value=0).astype(float)
-    missing = sorted(set(alive["atvk_code"]) - set(wide.index))
-    if missing:
-        raise InputError(f"peer_groups: no population in {year} for municipalities {missing[:5]}"
-                         f"{' ...' if len(missing) > 5 else ''} (table population)")
+    require_population(p, year, alive["atvk_code"].astype(str), "peer_groups")
     for g in ("0-17", "18-64", "65-79", "80+"):
         if g not in wide.columns:
             raise InputError(f"peer_groups: population {year} lacks age group {g!r}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError
@@ -26,6 +27,37 @@ def population_total(ds: Dataset, year: int) -> pd.Series:
     pop = ds.population
     pop = pop.loc[pop["year"].astype(int) == int(year)]
     return pop.groupby(pop["atvk_code"].astype(str))["population"].sum().astype(float)
+
+
+def without_municipalities(ds: Dataset, codes: Iterable[str]) -> Dataset:
+    """The dataset without the data of ``codes``: their cost centres and every row that names
+    one of those centres or their workers (the reference tables stay whole)."""
+    drop = {str(c) for c in codes}
+    if not drop:
+        return ds
+    t = dict(ds.tables)
+    cc = t["cost_centres"]
+    gone = set(cc.loc[cc["municipality_code"].astype(str).isin(drop), "cost_centre_id"])
+    t["cost_centres"] = cc.loc[~cc["cost_centre_id"].isin(gone)].reset_index(drop=True)
+    workers = t.get("workers")
+    lost_workers = set()
+    if workers is not None and len(workers):
+        lost_workers = set(workers.loc[workers["cost_centre_id"].isin(gone), "worker_id"])
+    for name, df in list(t.items()):
+        if name == "cost_centres" or df is None or not len(df) or name not in ds.present:
+            continue
+        keep = np.ones(len(df), dtype=bool)
+        for col in ("cost_centre_id", "from_centre_id", "to_centre_id"):
+            if col in df.columns:
+                keep &= ~df[col].isin(gone).to_numpy()
+        if "municipality_code" in df.columns:
+            keep &= ~df["municipality_code"].astype(str).isin(drop).to_numpy()
+        if "worker_id" in df.columns and name != "workers":
+            keep &= ~df["worker_id"].isin(lost_workers).to_numpy()
+        if not keep.all():
+            t[name] = df.loc[keep].reset_index(drop=True)
+    return Dataset(t, present=ds.present, path=ds.path, metadata=ds.metadata,
+                   provenance=ds.provenance, sources=ds.sources)
 
 
 def _syntax_problems(codes: Iterable) -> list[str]:

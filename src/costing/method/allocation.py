@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, MethodRefusal
 
 ALLOCATION_METHODS = ("direct", "step_down", "reciprocal")
 
@@ -70,7 +70,11 @@ def _prepare(
     use = use.reindex(index=support, columns=costs.index)
     missing_rows = [s for s in support if s not in usage.index.astype(str)]
     if missing_rows:
-        raise InputError(f"support centre(s) {missing_rows} have no driver row in usage")
+        raise MethodRefusal(f"support centre(s) {missing_rows} have costs but no driver row in "
+                            "usage: add drivers saying whom they serve",
+                            rule="driver_row_missing", table="expenditure",
+                            column="cost_centre_id", where={"cost_centre_id": missing_rows},
+                            value=", ".join(missing_rows))
     values = use.to_numpy(dtype=float)
     values = np.where(np.isnan(values), 0.0, values)
     if not np.isfinite(values).all():
@@ -84,8 +88,10 @@ def _prepare(
     totals = values.sum(axis=1)
     zero = [s for s, t in zip(support, totals, strict=True) if t <= 0]
     if zero:
-        raise InputError(f"driver row of support centre(s) {zero} sums to zero (after ignoring "
-                         "self-use): their cost cannot be allocated")
+        raise MethodRefusal(f"driver row of support centre(s) {zero} sums to zero (after "
+                            "ignoring self-use): their cost cannot be allocated",
+                            rule="driver_row_zero", table="drivers", column="quantity",
+                            where={"from_centre_id": zero}, value="0")
     shares = pd.DataFrame(values / totals[:, None], index=support, columns=costs.index)
     return costs, shares, support, finals
 
@@ -128,9 +134,11 @@ def _solve_reciprocal(costs: pd.Series, shares: pd.DataFrame, support: list[str]
     if len(support) and not np.linalg.cond(system) < 1e12:  # singular: cond is inf
         closed = [s for s, f in zip(support, shares.loc[support, support].sum(axis=1), strict=True)
                   if f >= 1 - 1e-12]
-        raise InputError("the reciprocal system S = D + Aᵀ S has no unique solution: support "
-                         f"centre(s) {closed} serve only other support centres, so their costs "
-                         "never reach a service centre")
+        raise MethodRefusal("the reciprocal system S = D + Aᵀ S has no unique solution: "
+                            f"support centre(s) {closed} serve only other support centres, so "
+                            "their costs never reach a service centre",
+                            rule="allocation_singular", table="drivers", column="to_centre_id",
+                            where={"from_centre_id": closed}, value=", ".join(closed))
     return pd.Series(np.linalg.solve(system, d_s) if support else [], index=support,
                      dtype=float, name="support_cost_eur")
 
@@ -208,9 +216,11 @@ def allocate_overheads(
         sums = to_final.sum(axis=1)
         no_final = sums.index[sums <= 0].tolist()
         if no_final:
-            raise InputError(f"direct method: support centre(s) {no_final} serve no final centre, "
-                             "so their cost cannot be allocated directly; use 'step_down' or "
-                             "'reciprocal'")
+            raise MethodRefusal(f"direct method: support centre(s) {no_final} serve no final "
+                                "centre, so their cost cannot be allocated directly; use "
+                                "'step_down' or 'reciprocal'",
+                                rule="direct_no_final", table="drivers", column="to_centre_id",
+                                where={"from_centre_id": no_final}, value=", ".join(no_final))
         alloc = to_final.div(sums, axis=0).mul(costs.loc[support], axis=0)
         return _result(costs, finals, support, alloc.T.to_numpy())
     if method == "reciprocal":

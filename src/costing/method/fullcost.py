@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..data.dataset import Dataset
 from ..data.tables import as_fraction, reference, table
-from ..errors import InputError
+from ..errors import InputError, MethodRefusal
 from .allocation import allocate_overheads
 from .capital import capital_charges
 from .classify import classify_expenditure
@@ -54,13 +54,17 @@ def _usage(d: pd.DataFrame, municipality: str, year: int, centres: pd.DataFrame
         return pd.DataFrame()
     foreign = sorted(set(d["to_centre_id"]) - set(centres.index))
     if foreign:
-        raise InputError(f"drivers {year}: centres of {municipality} give to {foreign[:5]}, "
-                         "which are not cost centres of the same municipality")
+        raise MethodRefusal(f"drivers {year}: centres of {municipality} give to {foreign[:5]}, "
+                            "which are not cost centres of the same municipality",
+                            rule="driver_foreign", table="drivers", column="to_centre_id",
+                            where={"to_centre_id": foreign}, value=", ".join(foreign[:5]))
     kinds = d.groupby("from_centre_id")["driver"].nunique()
     mixed = kinds.index[kinds > 1].tolist()
     if mixed:
-        raise InputError(f"drivers {year}: centre(s) {mixed} use more than one driver kind in "
-                         "the same year; use one driver per giving centre")
+        raise MethodRefusal(f"drivers {year}: centre(s) {mixed} use more than one driver kind "
+                            "in the same year; use one driver per giving centre",
+                            rule="driver_kinds_mixed", table="drivers", column="driver",
+                            where={"from_centre_id": mixed})
     return (d.groupby(["from_centre_id", "to_centre_id"])["quantity"].sum()
             .unstack("to_centre_id", fill_value=0.0))
 
@@ -211,7 +215,8 @@ def allocation_inputs(dataset: Dataset, municipality: str, year: int,
 def full_costs(dataset: Dataset, year: int | Sequence[int] | None = None,
                method: str = "reciprocal", capital: str | None = "annuity", rate: float = 0.035,
                order: Sequence[str] | None = None,
-               municipality: str | Sequence[str] | None = None) -> pd.DataFrame:
+               municipality: str | Sequence[str] | None = None,
+               refusals: list[MethodRefusal] | None = None) -> pd.DataFrame:
     """Full cost of every service cost centre, by cost category and source of overhead.
 
     Implements formula (4.1): full cost = direct costs (pay, employer contributions, goods and
@@ -236,6 +241,10 @@ def full_costs(dataset: Dataset, year: int | Sequence[int] | None = None,
         municipality uses its own centres in the order given, and must have all of them).
     municipality : str or sequence of str, optional
         Restrict to these municipality codes.
+    refusals : list, optional
+        Collect mode: a municipality-year whose data the allocation refuses (a
+        :class:`~costing.errors.MethodRefusal`, see :mod:`costing.data.requirements`) is left
+        out and its refusal appended here, instead of raising for the whole dataset.
 
     Returns
     -------
@@ -258,14 +267,20 @@ def full_costs(dataset: Dataset, year: int | Sequence[int] | None = None,
         for m in sorted(muni_of.unique()):
             if municipalities is not None and m not in municipalities:
                 continue
-            cat, usage, support, finals = _scope(d_year[muni_of == m], by_group.get((y, m), empty),
-                                                 m, y, centres)
-            if not finals:
-                continue
             try:
+                cat, usage, support, finals = _scope(d_year[muni_of == m],
+                                                     by_group.get((y, m), empty), m, y, centres)
+                if not finals:
+                    continue
                 alloc = allocate_overheads(cat.sum(axis=1), usage, support, method=method,
                                            order=None if order is None else
                                            [o for o in order if o in set(support)])
+            except MethodRefusal as err:
+                err = err.located(m, y, f"allocation for municipality {m}, year {y}: ")
+                if refusals is None:
+                    raise err from None
+                refusals.append(err)
+                continue
             except InputError as err:
                 raise InputError(f"allocation for municipality {m}, year {y}: {err}") from None
             parts.append(_long_rows(m, y, cat, alloc, finals, support))
@@ -328,6 +343,7 @@ def unit_costs(dataset: Dataset, year: int | Sequence[int] | None = None,
         cause in ``reason``; ``notes`` explains other NaN columns.
     """
     fc = full_costs(dataset, year=year, **full_cost_kwargs)
+    refused = {(r.municipality_code, r.year) for r in full_cost_kwargs.get("refusals") or ()}
     keys = ["municipality_code", "year", "cost_centre_id", "service_code", "provider_type"]
     wide = fc.pivot_table(index=keys, columns="cost_category", values="amount_eur",
                           aggfunc="sum", fill_value=0.0)
@@ -357,6 +373,10 @@ def unit_costs(dataset: Dataset, year: int | Sequence[int] | None = None,
     out[[*DIRECT_CATEGORIES, "overhead"]] = out[[*DIRECT_CATEGORIES, "overhead"]].fillna(0.0)
     unit_of = services.set_index("service_code")["output_unit"]
     out["output_unit"] = out["output_unit"].fillna(out["service_code"].map(unit_of))
+    if refused:  # collect mode: a refused municipality-year has no cost, so no unit cost either
+        pairs = pd.MultiIndex.from_arrays([out["municipality_code"].astype(str),
+                                           out["year"].astype(int)])
+        out = out.loc[~pairs.isin(list(refused))].reset_index(drop=True)
     return _unit_cost_table(out, keys, practical_share)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data.requirements import require_population
 from ..data.tables import as_fraction, as_number, reference, table
 from ..errors import InputError
 from ..privacy import MIN_WORKERS, suppress_small_cells
@@ -120,10 +121,7 @@ def staffing_norm(dataset: Any, year: int, per_1000: float = 1.0,
     if not codes:
         raise InputError(f"staffing_norm: no municipality of the dataset existed in {year} "
                          "(municipalities.valid_from/valid_to)")
-    missing = [c for c in codes if c not in pop.index]
-    if missing:
-        raise InputError(f"staffing_norm: the population table has no {year} figure for "
-                         f"municipality {missing[0]!r} ({len(missing)} without population)")
+    require_population(reference("population", dataset), year, codes, "staffing_norm")
     out = pd.DataFrame({"municipality_code": codes})
     out["name"] = out["municipality_code"].map(munis)
     out["year"] = year
