@@ -193,3 +193,40 @@ def test_demo_never_overwrites_someone_elses_data(capsys, valid_dataset_dir, tmp
     a_file.write_text("x")
     code, out = run(capsys, "demo", "--out", str(a_file))
     assert code == 1 and "is a file, not a folder" in out
+
+
+def _edit_csv(folder, name, change):
+    path = folder / f"{name}.csv"
+    change(pd.read_csv(path, dtype=str, keep_default_na=False)).to_csv(path, index=False)
+
+
+def test_what_the_method_refuses_is_an_error_with_file_and_line(capsys, valid_dataset_dir):
+    def loop(d):  # ADM and SUP1 of LV0026000 serve only each other in 2023
+        keep = ~((d["year"] == "2023") & d["from_centre_id"].str.startswith("LV0026000"))
+        pair = pd.DataFrame({"year": ["2023", "2023"],
+                             "from_centre_id": ["LV0026000-ADM", "LV0026000-SUP1"],
+                             "to_centre_id": ["LV0026000-SUP1", "LV0026000-ADM"],
+                             "driver": ["fte", "hours"], "quantity": ["1", "1"]})
+        return pd.concat([d[keep], pair], ignore_index=True)
+    _edit_csv(valid_dataset_dir, "drivers", loop)
+    code, out = run(capsys, "validate", str(valid_dataset_dir))
+    assert code == 1 and "NOT VALID for the method" in out
+    assert "cannot compute 1 municipality (LV0026000)" in out
+    n = len(pd.read_csv(valid_dataset_dir / "drivers.csv"))
+    assert "drivers.csv: 2 problems" in out and "allocation_singular" in out
+    assert f"\n  {n}  " in out and f"\n  {n + 1}  " in out  # the two looping rows' lines
+
+
+def test_plausibility_warnings_leave_exit_0_unless_strict(capsys, valid_dataset_dir, tmp_path):
+    _edit_csv(valid_dataset_dir, "assets", lambda a: a.assign(
+        useful_life_years=["0.001"] + list(a["useful_life_years"][1:])))
+    code, out = run(capsys, "validate", str(valid_dataset_dir))
+    assert code == 0 and "is valid" in out
+    assert "1 plausibility warning — not errors" in out and "useful_life_short" in out
+    assert "[checked against: useful life ≥ 1 year]" in out and "\n  2  " in out
+    target = tmp_path / "problems.csv"
+    code, out = run(capsys, "validate", str(valid_dataset_dir), "--strict",
+                    "--errors-csv", str(target))
+    assert code == 1 and "--strict: counted as errors" in out
+    saved = pd.read_csv(target, dtype=str)
+    assert list(saved["severity"]) == ["warning"] and list(saved["row"]) == ["2"]

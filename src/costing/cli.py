@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from .benchmark.feasibility import check_dataset
 from .data.dataset import load_dataset
 from .data.demo.generator import write_demo
 from .data.files import write_csv
 from .data.schema import DATASET_TABLES, REQUIRED_TABLES
 from .data.store import check_target, write_sqlite
-from .errors import DataValidationError, InputError
+from .errors import ERROR_COLUMNS, DataValidationError, InputError
 from .report.runner import add_parser as add_reports_parser
 
 _WIDTH = {"row": 6, "column": 22, "rule": 26, "value": 24}
@@ -34,13 +35,20 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def format_problems(errors: pd.DataFrame, limit: int | None = 100) -> str:
-    """The problem list as plain-text tables, one per file, for people rather than programs."""
+def format_problems(errors: pd.DataFrame, limit: int | None = 100,
+                    noun: str = "problem") -> str:
+    """The problem list as plain-text tables, one per file, for people rather than programs.
+
+    A ``checked_against`` column (plausibility warnings) is added to each message.
+    """
+    if "checked_against" in errors.columns:
+        errors = errors.assign(message=errors["message"] + " [checked against: "
+                               + errors["checked_against"] + "]")
     lines = []
     shown = 0
     for file, grp in errors.groupby(errors["file"].replace("", "(dataset)"), sort=False):
         lines.append("")
-        lines.append(f"{file}: {len(grp)} problem{'s' if len(grp) != 1 else ''}")
+        lines.append(f"{file}: {len(grp)} {noun}{'s' if len(grp) != 1 else ''}")
         head = ["line", "column", "rule", "value"]
         lines.append("  " + "  ".join(h.ljust(_WIDTH[h if h != 'line' else 'row'])
                                       for h in head) + "  what is wrong")
@@ -62,7 +70,8 @@ def format_problems(errors: pd.DataFrame, limit: int | None = 100) -> str:
                      "to save the full list)")
     counts = errors["rule"].value_counts()
     lines.append("")
-    lines.append("Problems by rule: " + ", ".join(f"{r} {n}" for r, n in counts.items()))
+    lines.append(f"{noun.capitalize()}s by rule: "
+                 + ", ".join(f"{r} {n}" for r, n in counts.items()))
     return "\n".join(lines)
 
 
@@ -142,12 +151,52 @@ def _save_errors(errs: pd.DataFrame, target: str, dataset: str) -> str:
     return f"\nFull list written to {target}"
 
 
+def _method_check(ds, args) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the method refuses (errors) and the plausibility warnings of a well-formed dataset.
+    """
+    return check_dataset(ds)
+
+
+def _report_method_check(path: str, refused: pd.DataFrame, warnings: pd.DataFrame,
+                         args) -> None:
+    limit = None if getattr(args, "all", False) else args.max
+    if len(refused):
+        codes = refused["municipality_code"].replace("", pd.NA).dropna().unique()
+        print(f"\n{path}: NOT VALID for the method — {len(refused)} problem"
+              f"{'s' if len(refused) != 1 else ''}. The files are well formed, but the method "
+              f"cannot compute {len(codes)} municipalit{'ies' if len(codes) != 1 else 'y'} "
+              f"({', '.join(codes)}) from them; a report batch leaves "
+              f"{'them' if len(codes) != 1 else 'it'} out of every comparison.")
+        print(format_problems(refused.drop(columns=["municipality_code", "year"]), limit))
+    if len(warnings):
+        strict = " (--strict: counted as errors)" if args.strict else (
+            " — not errors; check each value, or run with --strict to treat them as errors")
+        print(f"\n{len(warnings)} plausibility warning{'s' if len(warnings) != 1 else ''}"
+              f"{strict}. Each value passed validation but lies outside the range it was "
+              "checked against (thresholds and their rationale: costing/reference/"
+              "plausibility.csv); reports show them in their data-quality section.")
+        print(format_problems(warnings.drop(columns=["municipality_code", "year",
+                                                     "cost_centre_id"]), limit, "warning"))
+    target = getattr(args, "errors_csv", None)
+    if target and (len(refused) or len(warnings)):
+        both = pd.concat([refused.assign(severity="error"),
+                          warnings.assign(severity="warning")], ignore_index=True)
+        print(_save_errors(both[[*ERROR_COLUMNS, "severity", "checked_against",
+                                 "municipality_code", "year"]], target, path))
+
+
 def cmd_validate(args) -> int:
     ds = _load_or_report(args.path, args)
     if ds is None:
         return 1
+    refused, warnings = _method_check(ds, args)
+    if len(refused):
+        _report_method_check(args.path, refused, warnings, args)
+        print(f"\nFix the problems above and run 'costing validate {args.path}' again.")
+        return 1
     print(format_summary(ds))
-    return 0
+    _report_method_check(args.path, refused, warnings, args)
+    return 1 if args.strict and len(warnings) else 0
 
 
 def cmd_db_build(args) -> int:
@@ -219,8 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check a dataset and list every problem",
                        description="Check a dataset (folder of CSV files or .sqlite file) against "
-                       "docs/data-model.md. Lists every problem with file, line, column, rule "
-                       "and value; exit status 1 if there is any, 0 if the dataset is valid.",
+                       "docs/data-model.md and against what the method needs (allocation "
+                       "solvable, population for every municipality-year with costs, ...). Lists "
+                       "every problem with file, line, column, rule and value; exit status 1 if "
+                       "there is any, 0 if the dataset is valid. Plausibility warnings (values "
+                       "that pass but are probably wrong) are listed too; they do not change "
+                       "the exit status unless --strict is given.",
                        epilog=f"Required tables: {', '.join(REQUIRED_TABLES)}. Optional: "
                        f"{', '.join(t for t in DATASET_TABLES if t not in REQUIRED_TABLES)}; "
                        "a table that is given must have all its columns. Files must be UTF-8 "
@@ -229,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max", type=_count, default=100, help="problems to print (default 100)")
     p.add_argument("--all", action="store_true", help="print every problem")
     p.add_argument("--errors-csv", metavar="FILE", help="also save all problems to a CSV file")
+    p.add_argument("--strict", action="store_true",
+                   help="treat plausibility warnings as errors (exit 1 if there is any)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("db", help="SQLite store of a dataset")
