@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..data.municipalities import municipality_names, validate_codes
+from ..errors import InputError
 from . import html, plots
 from .components import peer_codes
 from .labels import (
@@ -67,8 +68,11 @@ class ReportBase:
 
         These are the template's parameters; they are recorded in :attr:`parameters`.
         """
-        report = cls(report_inputs(dataset=dataset, year=year, peer_rule=peer_rule,
-                                   shared=shared), municipality, lang)
+        inputs = report_inputs(dataset=dataset, year=year, peer_rule=peer_rule, shared=shared)
+        if municipality in inputs.excluded:
+            raise InputError(f"{municipality}: no report, its data cannot be computed: "
+                             f"{inputs.excluded[municipality]}")
+        report = cls(inputs, municipality, lang)
         report.parameters = {"municipality": municipality, "year": year, "lang": lang,
                              "dataset": dataset, "peer_rule": peer_rule, "shared": shared}
         return report

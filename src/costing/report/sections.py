@@ -10,17 +10,26 @@ highlight colour) or a sentence from the labels table; ``None`` or ``""`` means 
 from __future__ import annotations
 
 import platform
+from functools import cached_property
 
 import pandas as pd
 from matplotlib.figure import Figure
 
 from ..benchmark.indicators import indicator_registry
+from ..benchmark.plausibility import WARNING_COLUMNS
 from ..privacy import MIN_WORKERS
 from . import plots
 from .base import ReportBase
 from .components import norm_per_1000, peer_summary
 from .labels import format_number, format_percent
 from .shared import now_utc
+
+#: Marks a figure that rests on a value with a plausibility warning (see the data quality list).
+WARNED_MARK = "⚠"
+#: Tables the full cost is computed from: a warning there marks the full-cost figures.
+COST_TABLES = ("expenditure", "assets")
+#: Tables whose rows describe one worker: their values are never shown in a report.
+PERSONAL_TABLES = ("workers", "caseloads", "time_use")
 
 #: Key figures at a glance: column of the shared ``key_figures`` table, label, unit label.
 #: Per-inhabitant figures follow in the indicator table (:func:`costing.peer_stats`).
@@ -91,17 +100,23 @@ class Sections(ReportBase):
         if kf is None or self.code not in kf.index:
             return None
         rows = []
+        cost_warned = self.own_warnings["table"].isin(COST_TABLES).any()
         for col, key, unit in KEY_FIGURES:
             if col not in kf.columns or pd.isna(kf.at[self.code, col]):
                 continue
             s = peer_summary(kf[col].astype(float), self.code, self.peers)
             fmt = self.number
-            rows.append({"col.indicator": self.label(key), "col.value": fmt(s["value"]),
+            name = self.label(key)
+            if cost_warned and col.startswith("full_cost"):
+                name = f"{name} {WARNED_MARK}"
+            rows.append({"col.indicator": name, "col.value": fmt(s["value"]),
                          "col.peer_median": fmt(s["median"]),
                          "col.peer_range": (f"{fmt(s['min'])} – {fmt(s['max'])}"
                                             if s["n"] else ""),
                          "col.unit": self.label(unit)})
-        return self.frame(rows, numeric=("col.value", "col.peer_median", "col.peer_range"))
+        note = self.label("quality.warned_note", mark=WARNED_MARK) if cost_warned else ""
+        return self.frame(rows, numeric=("col.value", "col.peer_median", "col.peer_range"),
+                          note=note)
 
     def indicator_table(self, ids=GLANCE_INDICATORS) -> pd.DataFrame | None:
         """Registry indicators of the municipality against its peer group (median, quartiles,
@@ -157,8 +172,11 @@ class Sections(ReportBase):
         own = own.sort_values(["service_code", "cost_centre_id"])
         n = self.number
         rows = []
+        warned = set(self.own_warnings["cost_centre_id"])
         for r, name in zip(own.itertuples(index=False), centre_names(own, self.service_names),
                            strict=True):
+            if r.cost_centre_id in warned:
+                name = f"{name} {WARNED_MARK}"
             med = peer_rows.loc[peer_rows["service_code"] == r.service_code,
                                 "unit_cost_eur"].median()
             rows.append({
@@ -169,9 +187,11 @@ class Sections(ReportBase):
                 "col.peer_unit_cost": n(med, 2),
                 "col.occupancy": format_percent(r.occupancy, self.lang),
                 "col.unused_capacity": n(r.unused_capacity_cost_eur)})
+        note = self.label("quality.warned_note", mark=WARNED_MARK) if warned & set(
+            own["cost_centre_id"]) else ""
         return self.frame(rows, numeric=("col.units", "col.clients", "col.full_cost",
                                          "col.unit_cost", "col.peer_unit_cost", "col.occupancy",
-                                         "col.unused_capacity"))
+                                         "col.unused_capacity"), note=note)
 
     def cost_structure_figure(self) -> Figure | None:
         """Stacked bars per service: direct cost without capital, capital charge, overheads.
@@ -285,6 +305,13 @@ class Sections(ReportBase):
         rows = [{"col.item": self.label(f"component.{comp}", default=comp),
                  "col.note": self.label("quality.not_computed", reason=why)}
                 for comp, why in self.shared.problems.items()]
+        rows += [{"col.item": WARNED_MARK + " " + self.label(
+                      "quality.warning_item", file=w.file, row=w.row, column=w.column),
+                  "col.note": self.warning_text(w)}
+                 for w in self.own_warnings.itertuples(index=False)]
+        rows += [{"col.item": f"{self.names.get(code, code)} ({code})",
+                  "col.note": self.label("quality.excluded", reason=self.refusal_text(code, why))}
+                 for code, why in self.shared.excluded.items()]
         own, _ = self._unit_costs()
         if own is not None:
             for r in own.itertuples(index=False):
@@ -293,6 +320,32 @@ class Sections(ReportBase):
                 rows += [{"col.item": self.service_names.get(r.service_code, r.service_code),
                           "col.note": self.phrase(t)} for t in texts]
         return self.frame(rows) if rows else self.label("quality.no_issues")
+
+    @cached_property
+    def own_warnings(self) -> pd.DataFrame:
+        """The plausibility warnings of this municipality's data (empty when there are none)."""
+        w = self.shared.warnings
+        if w is None:
+            return pd.DataFrame(columns=WARNING_COLUMNS)
+        return w.loc[w["municipality_code"] == self.code].reset_index(drop=True)
+
+    def refusal_text(self, code: str, reason: str) -> str:
+        """Why the method refuses municipality ``code``, in the report's language (the
+        library's own message when a rule has no label)."""
+        ref = self.shared.refusals
+        if ref is None or not len(ref):
+            return reason
+        rules = ref.loc[ref["municipality_code"] == code, "rule"].drop_duplicates()
+        texts = [self.label(f"refusal.{r}", default="") for r in rules]
+        return "; ".join(texts) if texts and all(texts) else reason
+
+    def warning_text(self, w) -> str:
+        """One plausibility warning in the report's language: what the rule checks and the
+        value. A value of one worker (caseload, personal pay) is not shown: it is personal."""
+        text = self.label(f"warning.{w.rule}", default=w.message)
+        if w.table in PERSONAL_TABLES:
+            return text
+        return f"{text} {self.label('quality.warning_value', value=w.value)}"
 
     def provenance_table(self) -> pd.DataFrame:
         """Rows (item, value) stating what the report was built from: dataset, its hash,

@@ -20,12 +20,16 @@ from pathlib import Path
 import pandas as pd
 
 from .._version import __version__
+from ..benchmark.feasibility import excluded_municipalities, method_refusals
+from ..benchmark.plausibility import plausibility_warnings
 from ..data.dataset import Dataset, demo_dataset, load_dataset
 from ..data.files import atomic_write
+from ..data.municipalities import without_municipalities
+from ..data.requirements import refusal_frame
 from ..errors import CostingError, InputError
 from .components import COMPONENTS
 
-SHARED_FORMAT = 1
+SHARED_FORMAT = 2
 
 
 @dataclass
@@ -40,6 +44,9 @@ class Shared:
     created: str = ""
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)
+    excluded: dict[str, str] = field(default_factory=dict)
+    refusals: pd.DataFrame | None = None
+    warnings: pd.DataFrame | None = None
     path: str = ""
 
     def table(self, name: str) -> pd.DataFrame | None:
@@ -68,22 +75,38 @@ def build_shared(ds, year: int, peer_rule: str = "default",
     Returns
     -------
     Shared
-        ``tables`` by component name; ``problems`` names each component that failed and why.
+        ``tables`` by component name; ``problems`` names each component that failed and why;
+        ``excluded`` maps each municipality the method refuses (see
+        :mod:`costing.data.requirements`) to the reason, and ``dataset`` is the dataset without
+        them, so no comparison includes them; ``refusals`` lists the refused rows;
+        ``warnings`` the plausibility warnings of the year
+        (:func:`costing.benchmark.plausibility.plausibility_warnings`).
     """
     year = int(year)
     if year not in ds.years:
         raise InputError(f"year {year} has no expenditure in this dataset (years: "
                          f"{', '.join(map(str, ds.years))})")
-    sh = Shared(dataset=ds, dataset_hash=dataset_hash or ds.content_hash(), year=year,
-                peer_rule=peer_rule, created=now_utc())
+    dataset_hash = dataset_hash or ds.content_hash()
+    # containment: a municipality whose data the method refuses is left out by name, with
+    # the reason, so every other municipality's figures and comparisons stay complete
+    refusals = method_refusals(ds, [year])
+    excluded = excluded_municipalities(refusals)
+    work = without_municipalities(ds, excluded)
+    sh = Shared(dataset=work, dataset_hash=dataset_hash, year=year, peer_rule=peer_rule,
+                created=now_utc(), excluded=excluded, refusals=refusal_frame(refusals, ds))
     for name, func in COMPONENTS:
         try:
-            sh.tables[name] = func(ds, year, peer_rule, sh.tables)
+            sh.tables[name] = func(work, year, peer_rule, sh.tables)
         except Exception as exc:  # recorded and shown in the data-quality section
             # a data limitation is said in plain words; anything else keeps its type for a
             # bug report
             sh.problems[name] = (str(exc) if isinstance(exc, CostingError)
                                  else f"{type(exc).__name__}: {exc}")
+    try:
+        sh.warnings = plausibility_warnings(work, [year],
+                                            unit_cost_table=sh.tables.get("unit_costs"))
+    except Exception as exc:  # the screens are advice: their failure must not cost a report
+        sh.problems["plausibility"] = f"{type(exc).__name__}: {exc}"
     return sh
 
 
