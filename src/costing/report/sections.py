@@ -26,7 +26,8 @@ from .shared import now_utc
 
 #: Marks a figure that rests on a value with a plausibility warning (see the data quality list).
 WARNED_MARK = "⚠"
-#: Tables the full cost is computed from: a warning there marks the full-cost figures.
+#: Tables the full cost is computed from: a warning there marks the full-cost figures (and,
+#: with ``outputs``, the unit costs of the centre).
 COST_TABLES = ("expenditure", "assets")
 #: Tables whose rows describe one worker: their values are never shown in a report.
 PERSONAL_TABLES = ("workers", "caseloads", "time_use")
@@ -172,7 +173,8 @@ class Sections(ReportBase):
         own = own.sort_values(["service_code", "cost_centre_id"])
         n = self.number
         rows = []
-        warned = set(self.own_warnings["cost_centre_id"])
+        w = self.own_warnings
+        warned = set(w.loc[w["table"].isin((*COST_TABLES, "outputs")), "cost_centre_id"])
         for r, name in zip(own.itertuples(index=False), centre_names(own, self.service_names),
                            strict=True):
             if r.cost_centre_id in warned:
