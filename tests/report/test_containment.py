@@ -116,3 +116,44 @@ def test_a_warned_value_is_listed_and_the_figure_resting_on_it_marked(demo):
     # one worker's caseload: the rule is said, the worker's figure is not (personal data)
     case_note = q.loc[q.iloc[:, 0].str.contains("caseloads"), q.columns[1]].iloc[0]
     assert "value" not in case_note and w not in case_note
+
+
+def test_end_to_end_the_bystander_report_is_complete_and_the_batch_says_who_was_left_out(
+        tmp_path, capsys):
+    """A demo folder with looping drivers in LOOP and no 2024 population for EMPTY (an own
+    population.csv); the reports of LOOP, EMPTY and BYSTANDER through the command line."""
+    import shutil
+
+    from costing.cli import main
+    from costing.data.dataset import DEMO_DIR, REFERENCE_DIR
+
+    folder = tmp_path / "ds"
+    shutil.copytree(DEMO_DIR, folder)
+    d = pd.read_csv(folder / "drivers.csv", dtype=str, keep_default_na=False)
+    a, b = f"{LOOP}-ADM", f"{LOOP}-MNT"
+    mine = (d["year"] == str(YEAR)) & d["from_centre_id"].isin([a, b])
+    loop = pd.DataFrame({"year": [str(YEAR)] * 2, "from_centre_id": [a, b],
+                         "to_centre_id": [b, a], "driver": ["fte", "fte"],
+                         "quantity": ["1", "1"]})
+    pd.concat([d[~mine], loop], ignore_index=True).to_csv(folder / "drivers.csv", index=False)
+    p = pd.read_csv(REFERENCE_DIR / "population.csv", dtype=str, keep_default_na=False)
+    p[~((p["atvk_code"] == EMPTY) & (p["year"] == str(YEAR)))].to_csv(
+        folder / "population.csv", index=False)
+    out = tmp_path / "reports"
+    code = main(["reports", "--dataset", str(folder), "--municipality", LOOP, EMPTY, BYSTANDER,
+                 "--year", str(YEAR), "--lang", "en", "--out", str(out), "--no-progress",
+                 "--workers", "1"])
+    text = capsys.readouterr()
+    summary = text.out + text.err
+    assert code == 1  # a municipality was left out: the exit status says so
+    assert f"EXCLUDED {LOOP}" in summary and "allocation_singular" in summary
+    assert f"EXCLUDED {EMPTY}" in summary and "population_missing" in summary
+    assert not (out / "en" / f"{LOOP}.html").exists()
+    html = (out / "en" / f"{BYSTANDER}.html").read_text(encoding="utf-8")
+    assert "Not computed" not in html  # every section of the bystander is there
+    for heading in ("Key figures at a glance", "What each service costs and why",
+                    "Where the municipality stands and why"):
+        assert heading in html
+    assert "Left out of the comparisons because its data cannot be computed" in html
+    index = (out / "en" / "index.html").read_text(encoding="utf-8")
+    assert LOOP in index and "left out of the comparison" in index
