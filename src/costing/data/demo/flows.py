@@ -28,6 +28,7 @@ from .units import (
     TARIFF_COLLECTED,
     YEARS,
     _Centre,
+    _lawful_pay,
     _monthly,
     _plan,
     _service_staff,
@@ -62,7 +63,8 @@ def social_work(code: str, sw: _Centre, pop: pd.DataFrame, ratio: float, rural: 
         load = float(np.clip(rng.uniform(0.85, 1.15) / ratio, 0.6, 1.9))
         fixed, open_sum, new_sum, points_sum = {}, 0.0, 0, 0.0
         for w in roster:
-            salary = _round(w["fte"] * 12 * _monthly(w["job"], y, cal, wage_f) * w["pay"] * 1.05)
+            salary = _lawful_pay(_round(w["fte"] * 12 * _monthly(w["job"], y, cal, wage_f)
+                                        * w["pay"] * 1.05), w["fte"], y, cal)
             rows["workers"].append(dict(year=y, worker_id=w["id"], cost_centre_id=sw.id,
                                         job_code=w["job"], fte=w["fte"], salary_eur=salary))
             h, f, s = fixed.get(w["job"], (0, 0.0, 0.0))
@@ -154,7 +156,8 @@ def _staff_rows(c, y, wage_f, cal, rng, rows):
         if fte < 0.05:
             continue
         fte = max(0.1, round(fte * float(rng.lognormal(0, 0.03)), 2))
-        salary = _round(fte * 12 * _monthly(job, y, cal, wage_f) * rng.lognormal(0, 0.04) * 1.06)
+        salary = _lawful_pay(_round(fte * 12 * _monthly(job, y, cal, wage_f)
+                                    * rng.lognormal(0, 0.04) * 1.06), fte, y, cal)
         head = max(1, int(np.ceil(fte / rng.uniform(0.85, 1.0) - 1e-9)))
         rows["staff"].append(dict(year=y, cost_centre_id=c.id, job_code=job, headcount=head,
                                   fte=fte, salary_eur=salary))

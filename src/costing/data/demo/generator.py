@@ -200,7 +200,8 @@ def _provenance() -> pd.DataFrame:
         "novads benefits per inhabitant 2021-2023 (2024-2025: assumed 58 and 60 EUR); 5000 = "
         "assets acquired that year",
         ("staff", "salary_eur"): "synthetic; monthly pay = real minimum / average gross wage of "
-        "the year (LM, CSP) x job factor x municipality factor",
+        "the year (LM, CSP) x job factor x municipality factor, never below 1.01 x twelve minimum "
+        "monthly wages per FTE",
         ("workers", "salary_eur"): "synthetic; as staff.salary_eur",
         ("tariffs", "tariff_eur"): "synthetic; real price-list anchors (care-home fee 586 "
         "EUR/month 2018, Rīga home care 3.70 EUR/h, Alūksne day care 10 EUR/day, Daugavpils "

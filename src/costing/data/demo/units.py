@@ -67,7 +67,13 @@ def _monthly(job: str, year: int, cal: dict, wage_factor: float) -> float:
     """Monthly gross pay of a job in a year [EUR/month], never below 1.02 x minimum wage."""
     base, f = PAY[job]
     ref = cal["min_wage"][year] if base == "min" else cal["avg_wage"][year]
-    return max(f * ref, 1.02 * cal["min_wage"][year]) * wage_factor
+    return max(f * ref * wage_factor, 1.02 * cal["min_wage"][year])
+
+
+def _lawful_pay(amount: float, fte: float, year: int, cal: dict) -> float:
+    """Annual pay [EUR/year] raised, if the random draws put it lower, to 1.01 x twelve minimum
+    monthly wages per FTE: no synthetic row may pay less than the law allows."""
+    return max(amount, round(fte * 12 * 1.01 * cal["min_wage"][year], 2))
 
 
 class _Centre:
