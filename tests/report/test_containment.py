@@ -110,12 +110,18 @@ def test_a_warned_value_is_listed_and_the_figure_resting_on_it_marked(demo):
     assert "plausibility check" in services.attrs["note"]
     q = r.quality_table()
     items = " ".join(q.iloc[:, 0])
-    assert f"outputs.csv, row {i + 2}, column units" in items
+    care_home = marked.iloc[0, 0].removesuffix(" ⚠")
+    assert f"⚠ {care_home} (outputs.csv, row {i + 2})" in items
     notes = " ".join(q.iloc[:, 1])
-    assert "unit cost is far from the median" in notes and "(value 1)" in notes
+    assert "unit cost is far from the median" in notes and "(in the file units = 1)" in notes
+    shown: list[str] = []  # and the header says so before any figure
+    r._display = shown.append
+    r.header()
+    assert any(f"{len(r.own_warnings)} values of this municipality" in h
+               for h in shown)
     # one worker's caseload: the rule is said, the worker's figure is not (personal data)
     case_note = q.loc[q.iloc[:, 0].str.contains("caseloads"), q.columns[1]].iloc[0]
-    assert "value" not in case_note and w not in case_note
+    assert "in the file" not in case_note and w not in case_note
 
 
 def test_end_to_end_the_bystander_report_is_complete_and_the_batch_says_who_was_left_out(

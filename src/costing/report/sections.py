@@ -90,6 +90,9 @@ class Sections(ReportBase):
         self.heading(self.label("report.title", name=self.name, year=self.year), 1)
         if self.dataset.is_illustrative:
             self.notice(self.label("notice.illustrative"))
+        if len(self.own_warnings):  # a figure on an implausible value is never shown silently
+            self.notice(self.label("notice.warnings", mark=WARNED_MARK,
+                                   n=len(self.own_warnings)))
         self.text(self.label("report.subtitle"), self.peers_sentence(),
                   css_class="costing-subtitle")
 
@@ -307,8 +310,10 @@ class Sections(ReportBase):
         rows = [{"col.item": self.label(f"component.{comp}", default=comp),
                  "col.note": self.label("quality.not_computed", reason=why)}
                 for comp, why in self.shared.problems.items()]
+        centres = self.centre_labels
         rows += [{"col.item": WARNED_MARK + " " + self.label(
-                      "quality.warning_item", file=w.file, row=w.row, column=w.column),
+                      "quality.warning_item", file=w.file, row=w.row,
+                      what=centres.get(w.cost_centre_id, w.cost_centre_id)),
                   "col.note": self.warning_text(w)}
                  for w in self.own_warnings.itertuples(index=False)]
         rows += [{"col.item": f"{self.names.get(code, code)} ({code})",
@@ -347,7 +352,26 @@ class Sections(ReportBase):
         text = self.label(f"warning.{w.rule}", default=w.message)
         if w.table in PERSONAL_TABLES:
             return text
-        return f"{text} {self.label('quality.warning_value', value=w.value)}"
+        try:
+            value = float(w.value)
+            shown = self.number(value, 0 if value.is_integer() else 2)
+        except ValueError:
+            shown = w.value
+        return f"{text} {self.label('quality.warning_value', column=w.column, value=shown)}"
+
+    @cached_property
+    def centre_labels(self) -> dict[str, str]:
+        """Display name of each of the municipality's cost centres (as in the services
+        table; support centres by their own name)."""
+        cc = self.dataset.cost_centres
+        own = cc.loc[cc["municipality_code"] == self.code]
+        service = own.loc[own["role"] == "service"].sort_values(["service_code",
+                                                                  "cost_centre_id"])
+        names = dict(zip(service["cost_centre_id"], centre_names(service, self.service_names),
+                         strict=True))
+        for r in own.loc[own["role"] != "service"].itertuples(index=False):
+            names[r.cost_centre_id] = str(r.name)
+        return names
 
     def provenance_table(self) -> pd.DataFrame:
         """Rows (item, value) stating what the report was built from: dataset, its hash,
