@@ -190,6 +190,9 @@ def load_dataset(path: str | Path) -> Dataset:
     DataValidationError
         If anything is wrong; ``.errors`` has one row per problem (table, file, row, column,
         rule, value, message), all of them.
+    DatasetInUseError
+        (an :class:`OSError`) If the SQLite file is locked by another program: not a problem of
+        the data; try again when that program has closed it.
     """
     path = Path(path)
     if not path.exists():
@@ -208,6 +211,7 @@ def load_dataset(path: str | Path) -> Dataset:
         raw, files, prov, meta = read_sqlite(path, p)
         if not raw and len(p):  # not a database at all: missing tables would only be noise
             raise DataValidationError(p.frame(), source=str(path))
+        return _build(raw, files, prov, meta, p, path=path, store=str(path))
     else:
         hint = (f"; to check {path.name}, pass the folder that holds it ({path.parent})"
                 if path.suffix.lower() == ".csv" else "")
@@ -216,7 +220,8 @@ def load_dataset(path: str | Path) -> Dataset:
     return _build(raw, files, prov, meta, p, path=path)
 
 
-def _build(raw, files, prov, meta, p: Problems, path=None, source: str | None = None) -> Dataset:
+def _build(raw, files, prov, meta, p: Problems, path=None, source: str | None = None,
+           store: str | None = None) -> Dataset:
     present = [t for t in DATASET_TABLES if t in raw or t in files]
     sources = dict(files)
     for name in REFERENCE_TABLES:
@@ -227,7 +232,8 @@ def _build(raw, files, prov, meta, p: Problems, path=None, source: str | None = 
                 sources[name] = f"costing/reference/{name}.csv"
     p.files.update(sources)
     provenance = _provenance(prov, p) if prov is not None else None
-    typed = validate_tables(raw, sources, p, source=source or str(path or ""), present=present)
+    typed = validate_tables(raw, sources, p, source=source or str(path or ""), present=present,
+                            store=store)
     return Dataset(typed, present=present, path=path, metadata=meta, provenance=provenance,
                    sources=sources)
 

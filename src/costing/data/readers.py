@@ -11,6 +11,7 @@ import codecs
 import csv
 import ctypes
 import difflib
+import errno
 import io
 import json
 import re
@@ -718,12 +719,50 @@ def _not_sqlite_hint(path: Path) -> str:
     return ""
 
 
+class DatasetInUseError(OSError):
+    """The dataset file is locked by another program: not a problem of its data.
+
+    Raised by :func:`read_sqlite` (and so by :func:`costing.load_dataset`) when another
+    program holds a lock on the SQLite file (it is writing to it, or keeps a transaction open).
+    ``errno`` is ``EBUSY``, ``filename`` the path; ``str()`` is the message for the user.
+    """
+
+    def __init__(self, path: Path | str):
+        super().__init__(errno.EBUSY, (
+            f"{path} is locked: another program is using it (writing to it, or holding it open "
+            "with unsaved changes, e.g. a database browser). Nothing is wrong with the data: "
+            "close the file in that program, or wait until it has finished, and try again"),
+            str(path))
+
+    def __str__(self) -> str:
+        return self.strerror
+
+
+#: How long to wait for a SQLite file that another program is writing [s].
+SQLITE_TIMEOUT = 5.0
+
+
+def _is_locked(e: sqlite3.Error) -> bool:
+    """Whether a SQLite error says the file is locked by another connection (busy)."""
+    code = getattr(e, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(e)
+
+
 def read_sqlite(path: Path, p: Problems) -> tuple[dict, dict, pd.DataFrame | None, dict]:
     """Read a dataset stored by :func:`costing.data.store.write_sqlite` (same return as
-    :func:`read_folder`)."""
+    :func:`read_folder`).
+
+    Raises
+    ------
+    DatasetInUseError
+        If another program holds a lock on the file for longer than :data:`SQLITE_TIMEOUT`.
+    """
     label = path.name
     try:
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                              timeout=SQLITE_TIMEOUT)
     except sqlite3.Error as e:
         p.add("", "", "unreadable", f"cannot open {label} as SQLite: {e}", file=label)
         return {}, {}, None, {}
@@ -764,6 +803,8 @@ def read_sqlite(path: Path, p: Problems) -> tuple[dict, dict, pd.DataFrame | Non
             row = con.execute("SELECT json FROM _metadata").fetchone()
             meta = json.loads(row[0]) if row else {}
     except (sqlite3.Error, ValueError) as e:
+        if isinstance(e, sqlite3.Error) and _is_locked(e):
+            raise DatasetInUseError(path) from None
         p.add("", "", "unreadable", f"{label} is not a readable SQLite dataset: {e}"
               + _not_sqlite_hint(path), file=label)
         return {}, {}, None, {}

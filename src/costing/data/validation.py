@@ -14,7 +14,9 @@ File level: ``path_not_found``, ``not_a_dataset``, ``encoding``, ``empty_file``,
 ``missing_column``, ``extra_column``, ``duplicate_column``, ``unreadable``, ``schema_version``,
 ``invalid_json``.
 Values: ``required``, ``not_a_number``, ``not_a_whole_number``, ``not_a_date``, ``not_a_boolean``,
-``not_allowed``, ``pattern``, ``below_minimum``, ``above_maximum``.
+``not_allowed``, ``pattern``, ``below_minimum``, ``above_maximum``, ``invisible_character`` (a
+zero-width or no-break space inside a code, shown as ``<U+200B>``; the other rules then check the
+code without it).
 Keys: ``duplicate_key``, ``foreign_key``. Cross-table: see :mod:`costing.data.rules`.
 """
 
@@ -22,7 +24,9 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -48,15 +52,20 @@ class _Column:
         self.codes, self.index, self.col, self.table, self.p = codes, s.index, col, table, p
         self.u = np.array([str(v).strip() for v in uniq], dtype=object)
 
-    def report(self, rule: str, bad_u: np.ndarray, message) -> None:
-        """Record one problem per row whose value is flagged in ``bad_u`` (per distinct value)."""
+    def report(self, rule: str, bad_u: np.ndarray, message, show=None) -> None:
+        """Record one problem per row whose value is flagged in ``bad_u`` (per distinct value).
+
+        ``message`` is a text or a function of the value; ``show`` (optional) turns the value
+        into the text listed in the problem's ``value``.
+        """
         bad_u = np.asarray(bad_u, dtype=bool)
         if not bad_u.any():
             return
         rows = bad_u[self.codes]
         vals = self.u[self.codes[rows]]
         msgs = message if isinstance(message, str) else [message(v) for v in vals]
-        self.p.add(self.table, self.col.name, rule, msgs, rows=self.index[rows], values=vals)
+        shown = vals if show is None else [show(v) for v in vals]
+        self.p.add(self.table, self.col.name, rule, msgs, rows=self.index[rows], values=shown)
 
     def expand(self, u_values, dtype) -> pd.Series:
         """Per-distinct values spread back to one per row."""
@@ -106,6 +115,15 @@ def _convert_column(s: pd.Series, col: Column, table: str, p: Problems) -> pd.Se
                                                                              strict=True)],
                         "boolean")
     # str / code
+    if col.kind == "code":  # a hidden character makes a code differ from the one it shows
+        hidden = np.array([_INVISIBLE_RX.search(v) is not None for v in u], dtype=bool)
+        if hidden.any():
+            c.report("invisible_character", hidden, lambda v: invisible_message(name, v),
+                     show=show_invisible)
+            # checked further as the code it looks like, so one mistake is reported once
+            u = c.u = np.array([_INVISIBLE_RX.sub("", v) if h else v
+                                for v, h in zip(u, hidden, strict=True)], dtype=object)
+            empty = u == ""
     if col.allowed is not None:
         allowed = ", ".join(col.allowed)
         c.report("not_allowed", ~empty & ~np.isin(u, list(col.allowed)),
@@ -120,6 +138,30 @@ def _convert_column(s: pd.Series, col: Column, table: str, p: Problems) -> pd.Se
 
 
 _SPACES = " \u00a0\u202f'"  # thousands separators: space, no-break spaces, apostrophe
+
+#: Characters that do not show (zero-width spaces and joiners, direction marks, a byte-order mark,
+#: a soft hyphen) or look like a plain space (no-break spaces): inside a code they make it differ
+#: from the code it looks like.
+INVISIBLE_CHARACTERS = ("\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"
+                        "\u00ad\u00a0\u2007\u202f")
+_INVISIBLE_RX = re.compile(f"[{INVISIBLE_CHARACTERS}]")
+
+
+def show_invisible(v: str) -> str:
+    """``v`` with each invisible character written as ``<U+XXXX>`` (``LV00<U+200B>01000``)."""
+    return _INVISIBLE_RX.sub(lambda m: f"<U+{ord(m.group()):04X}>", v)
+
+
+def invisible_message(name: str, v: str) -> str:
+    """Which invisible characters a code holds, where, and what it reads as without them."""
+    hits = [f"U+{ord(ch):04X} {unicodedata.name(ch, 'CONTROL CHARACTER')} at position {i + 1}"
+            + (f" (after '{v[:i]}')" if i else " (at the start)")
+            for i, ch in enumerate(v) if ch in INVISIBLE_CHARACTERS]
+    clean = _INVISIBLE_RX.sub("", v)
+    return (f"{name} '{show_invisible(v)}' contains an invisible character: "
+            + "; ".join(hits) + f". It looks like '{clean}' but is another code; such "
+            "characters come with text copied from a web page, a PDF or a word processor: "
+            "delete it or retype the code")
 
 
 def number_hint(v: str) -> str:
@@ -314,7 +356,8 @@ def empty_table(name: str) -> pd.DataFrame:
 
 def validate_tables(raw: Mapping[str, pd.DataFrame], files: Mapping[str, str],
                     problems: Problems | None = None, source: str = "",
-                    present: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
+                    present: Iterable[str] | None = None,
+                    store: str | None = None) -> dict[str, pd.DataFrame]:
     """Convert and validate all tables; return typed tables or raise with every problem.
 
     Parameters
@@ -329,6 +372,9 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], files: Mapping[str, str],
         The dataset path, used in the exception message.
     present : iterable of str, optional
         Dataset tables that were given (default: the keys of ``raw``).
+    store : str, optional
+        The SQLite file the tables were read from (messages then name a missing table as a
+        table of that file, not as a CSV file).
 
     Returns
     -------
@@ -344,14 +390,19 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], files: Mapping[str, str],
     p = problems if problems is not None else Problems()
     p.files.update(files)
     present = set(raw) if present is None else set(present)
+    file = "" if store is None else Path(store).name
     for name in REQUIRED_TABLES:
         if name not in present:
-            p.add(name, "", "missing_table", f"required table {name}.csv is missing", file="")
+            p.add(name, "", "missing_table", f"required table {name}.csv is missing"
+                  if store is None else f"required table {name} is missing from the SQLite "
+                  f"file {store}", file=file)
     for name, needs in TABLE_NEEDS.items():
         for other in needs:
             if name in present and other not in present:
                 p.add(other, "", "missing_table",
-                      f"{name} is given, so {other}.csv is needed to check it", file="")
+                      f"{name} is given, so {other}.csv is needed to check it" if store is None
+                      else f"table {name} is given, so table {other} is needed in the SQLite "
+                      f"file {store} to check it", file=file)
     typed: dict[str, pd.DataFrame] = {}
     for name, schema in SCHEMAS.items():
         if name not in raw:
