@@ -25,8 +25,10 @@ import pytest
 from paths import MINI_DIR
 
 import costing as ct
+import costing.data.files as files
 from costing.cli import main
-from costing.report import kernels, manifest, runner
+from costing.data.files import TEMPORARY_NAME, new_temporary, remove_stale_temporaries
+from costing.report import manifest, runner
 from costing.report import shared as rd
 
 YEAR = 2024
@@ -95,6 +97,23 @@ def _state(pid: int) -> str:
     except OSError:
         return ""
     return stat.rsplit(")", 1)[1].split()[0]
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended."""
+    dead = subprocess.Popen([sys.executable, "-c", ""])
+    dead.wait()
+    return dead.pid
+
+
+def _temporary(folder: Path, target: str, pid: int, suffix: str = ".tmp") -> Path:
+    """A temporary file for ``folder/target`` as :mod:`costing.data.files` names them, of the
+    writer ``pid`` on this computer (``.<target>.pid<pid>-<host>.<random>.tmp...``)."""
+    path = folder / f".{target}.pid{pid}-{files._host_tag()}.abcd1234{suffix}"
+    assert TEMPORARY_NAME.fullmatch(path.name)["pid"] == str(pid)
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text("{}")
+    return path
 
 
 def _wait_for(predicate, timeout: float, step: float = 0.1):
@@ -192,19 +211,21 @@ def test_successive_batches_into_one_folder_keep_every_report(tmp_path, out):
     first = ct.run_reports([A], year=YEAR, out=out, workers=1, progress=False,
                            template=template)
     assert first.ok, first.summary()
-    # a notebook temporary file of a killed worker, and one of a live process
-    dead = subprocess.Popen([sys.executable, "-c", ""])
-    dead.wait()
-    notebooks = out / "lv" / "notebooks"
-    stale = notebooks / f".{B}.ipynb.{dead.pid}.abcd1234.tmp.ipynb"
-    live = notebooks / f".{C}.ipynb.{os.getppid()}.abcd1234.tmp.ipynb"
-    stale.write_text("{}")
-    live.write_text("{}")
+    # temporary files of a killed worker (a notebook, a report, shared results) and of a live
+    # process (a batch writing into the folder at this moment)
+    dead, lang_dir = _dead_pid(), out / "lv"
+    stale = [_temporary(lang_dir / "notebooks", f"{B}.ipynb", dead, ".tmp.ipynb"),
+             _temporary(lang_dir, f"{B}.html", dead),
+             _temporary(out / "_shared", "x.pkl", dead)]
+    live = [_temporary(lang_dir / "notebooks", f"{C}.ipynb", os.getppid(), ".tmp.ipynb"),
+            _temporary(lang_dir, f"{C}.html", os.getppid())]
     second = ct.run_reports([B], year=YEAR, out=out, workers=1, progress=False,
                             template=template)
     assert second.ok, second.summary()
-    assert stale in second.removed_temp and not stale.exists() and live.exists()
-    live.unlink()
+    assert set(second.removed_temp) == set(stale)
+    assert not any(f.exists() for f in stale) and all(f.exists() for f in live)
+    for f in live:
+        f.unlink()
     assert _links(out) == {A, B}
     entries = _entries(out)
     assert set(entries) == {A, B}
@@ -349,14 +370,18 @@ def test_an_excluded_municipality_gets_no_kernel_and_is_marked(tmp_path, out, ca
 
 
 def test_stale_temporary_files_are_removed_only_when_their_writer_is_gone(tmp_path):
-    dead = subprocess.Popen([sys.executable, "-c", ""])
-    dead.wait()
-    stale = tmp_path / f".{A}.ipynb.{dead.pid}.k2j4_x9z.tmp.ipynb"
-    mine = Path(kernels.temp_file(tmp_path / f"{B}.ipynb", ".ipynb"))
-    other = tmp_path / f".{C}.ipynb.{os.getppid()}.abcdefgh.tmp.ipynb"
-    unrelated = tmp_path / f".{D}.ipynb.abcdefgh.tmp.ipynb"  # no pid in the name: not ours
-    for f in (stale, other, unrelated):
+    mine = new_temporary(tmp_path / f"{B}.ipynb", ".tmp.ipynb")  # as run_task makes its record
+    stale = _temporary(tmp_path, f"{A}.ipynb", _dead_pid(), ".tmp.ipynb")
+    other = _temporary(tmp_path, f"{C}.ipynb", os.getppid(), ".tmp.ipynb")
+    # no pid in the name (earlier versions: the pid was not marked): an unknown writer
+    unknown = tmp_path / f".{D}.ipynb.abcdefgh.tmp.ipynb"
+    earlier = tmp_path / f".{D}.html.{_dead_pid()}.k2j4_x9z.tmp"
+    for f in (unknown, earlier):
         f.write_text("{}")
-    assert re.fullmatch(rf"\.{B}\.ipynb\.{os.getpid()}\.\w+\.tmp\.ipynb", mine.name)
-    assert kernels.remove_stale_temp_files(tmp_path) == [stale]
-    assert mine.exists() and other.exists() and unrelated.exists()
+    assert TEMPORARY_NAME.fullmatch(mine.name)["pid"] == str(os.getpid())
+    assert remove_stale_temporaries(tmp_path) == [stale]
+    assert mine.exists() and other.exists() and unknown.exists() and earlier.exists()
+    # an unknown writer's file goes once it is older than 12 hours; a live writer's never
+    later = time.time() + 13 * 3600
+    assert set(remove_stale_temporaries(tmp_path, now=later)) == {unknown, earlier}
+    assert mine.exists() and other.exists()

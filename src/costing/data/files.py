@@ -58,7 +58,8 @@ _TAIL = r"\.tmp(?:[.-][A-Za-z0-9]+)*"  # .tmp, .tmp.ipynb, .tmp-journal (SQLite)
 TEMPORARY_NAME = re.compile(
     rf"\.(?P<target>.+)\.pid(?P<pid>\d+)-(?P<host>[0-9a-f]{{6}})\.[^.]+{_TAIL}")
 #: ``.<target>.<8 random characters>.tmp...``: ``tempfile.mkstemp(prefix=f".{name}.",
-#: suffix=".tmp...")`` as earlier versions named them (and report/kernels.py still does).
+#: suffix=".tmp...")`` as earlier versions named them (report batches of earlier versions:
+#: ``.<target>.<pid>.<8 characters>.tmp...``, matched too: the pid counts as part of the target).
 _UNMARKED_NAME = re.compile(rf"\.(?P<target>.+)\.[a-z0-9_]{{8}}{_TAIL}")
 _CLEANED: set[str] = set()  # folders cleaned by this process
 

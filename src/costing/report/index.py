@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from .._version import __version__
+from ..data.files import atomic_write
 from . import manifest
 from .html import index_page
-from .kernels import write_atomic
 from .labels import format_number, label
 from .shared import now_utc
 
@@ -110,10 +110,10 @@ def write_index(out_dir: str | Path, lang: str, *, year: int | None = None,
     if entries is None:
         with manifest.locked(lang_dir):
             entries = manifest.read(lang_dir)
-            write_atomic(path, render_index(entries, lang, year=year,
+            atomic_write(path, render_index(entries, lang, year=year,
                                             illustrative=illustrative))
     else:
-        write_atomic(path, render_index(entries, lang, year=year, illustrative=illustrative))
+        atomic_write(path, render_index(entries, lang, year=year, illustrative=illustrative))
     illustrative = illustrative or any(e.get("illustrative") for e in entries.values())
     _write_root_index(out_dir, lang, illustrative)
     return path
@@ -128,4 +128,4 @@ def _write_root_index(out_dir: Path, lang: str, illustrative: bool) -> None:
                       notice_text=label("notice.illustrative_index", lang) if illustrative else "",
                       intro="", table_df=table, links=links,
                       link_column=label("index.languages", lang))
-    write_atomic(out_dir / "index.html", html)
+    atomic_write(out_dir / "index.html", html)

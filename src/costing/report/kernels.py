@@ -12,9 +12,11 @@ Each worker process of the batch (see :func:`costing.report.runner.run_reports`)
 Execution goes through :func:`papermill.execute_notebook` with the pre-started kernel manager and
 a papermill engine that closes its client afterwards, so the record notebook has papermill's
 injected-parameters cell, metadata and error markers. A kernel that fails to start is replaced
-once before the report is given up. Files are written to a temporary name in the target folder
-(which carries the writer's process id, see :func:`remove_stale_temp_files`) and moved into place
-with :func:`os.replace` (atomic).
+once before the report is given up. Files are written to a temporary file in the target folder
+and moved into place with :func:`os.replace` (atomic), through :mod:`costing.data.files`: the
+temporary's name carries the writer's process id, so
+:func:`~costing.data.files.remove_stale_temporaries` removes those of a killed worker and never
+one a live process is writing, and a failed write (a full disk) names the file.
 
 Faults
 ------
@@ -40,10 +42,8 @@ import importlib
 import io
 import logging
 import os
-import re
 import signal
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -52,7 +52,7 @@ from multiprocessing import util
 from pathlib import Path
 from queue import Empty
 
-from ..data.files import publish
+from ..data.files import WriteError, atomic_write, new_temporary, publish, write_error
 from ..privacy import PrivacyError, assert_no_worker_ids
 from .html import exporter, notebook_to_html
 
@@ -510,67 +510,9 @@ def _reason(exc: BaseException) -> str:
 
     if isinstance(exc, PapermillExecutionError):
         return f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
-    if isinstance(exc, NotebookStopped | BatchStopped):
+    if isinstance(exc, NotebookStopped | BatchStopped | WriteError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
-
-
-# -- temporary files ---------------------------------------------------------------------------
-
-#: ``.<target name>.<writer pid>.<random>.tmp<suffix>``: what :func:`temp_file` creates.
-_TEMP = re.compile(r"^\.(?P<target>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp(?:\.\w+)?$")
-
-
-def temp_file(path: str | os.PathLike, suffix: str = "") -> str:
-    """A new temporary file next to ``path``, named after it and after this process's id."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=f".tmp{suffix}",
-                               dir=path.parent)
-    os.close(fd)
-    return tmp
-
-
-def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` through a :func:`temp_file` and :func:`os.replace`."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_file(path)
-    try:
-        Path(tmp).write_text(text, encoding="utf-8")
-        publish(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process: alive
-        return True
-    return True
-
-
-def remove_stale_temp_files(folder: str | os.PathLike) -> list[Path]:
-    """Delete the temporary files in ``folder`` whose writer process is gone (killed mid-write).
-
-    Only names made by :func:`temp_file` are considered, and a file of a live process (a batch
-    running into the same folder at this moment) is never touched. Returns the files removed.
-    """
-    removed = []
-    folder = Path(folder)
-    if not folder.is_dir():
-        return removed
-    for f in folder.iterdir():
-        m = _TEMP.match(f.name)
-        if not m or int(m["pid"]) == os.getpid() or _pid_alive(int(m["pid"])):
-            continue
-        with contextlib.suppress(OSError):
-            f.unlink()
-            removed.append(f)
-    return removed
 
 
 def run_task(task: Task) -> Outcome:
@@ -591,11 +533,11 @@ def run_task(task: Task) -> Outcome:
     pool: KernelPool = _STATE["pool"]
     t0 = time.perf_counter()
     nb_path = Path(task.notebook_path)
-    nb_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_nb = temp_file(nb_path, ".ipynb")
     out = Outcome(task.code, ok=False, notebook_path=str(nb_path))
-    km = None
+    km = tmp_nb = None
     try:
+        # papermill writes the record to a path: a temporary named as data.files names them
+        tmp_nb = str(new_temporary(nb_path, ".tmp.ipynb"))
         km, out.attempts = pool.get(task.prefetch)
         if _STATE.get("stopping"):  # stopped while the kernel was starting
             raise BatchStopped(INTERRUPTED)
@@ -610,8 +552,11 @@ def run_task(task: Task) -> Outcome:
         html = notebook_to_html(nb, _exporter(task.lang), task.title, task.lang)
         assert_no_worker_ids(html)
         out.timings["html"] = time.perf_counter() - t2
-        write_atomic(task.html_path, html)
-        publish(tmp_nb, nb_path)
+        atomic_write(task.html_path, html)
+        try:
+            publish(tmp_nb, nb_path)
+        except OSError as exc:
+            raise write_error(exc, nb_path) from None
         out.ok, out.status, out.html_path = True, "ok", task.html_path
     except PrivacyError as exc:
         out.reason = f"not published: {exc}"
@@ -624,9 +569,11 @@ def run_task(task: Task) -> Outcome:
         else:
             out.reason = _reason(exc)
             with contextlib.suppress(Exception):  # papermill saves no record of a dead kernel
-                if getattr(exc, "notebook", None) is not None:
+                if tmp_nb is not None and getattr(exc, "notebook", None) is not None:
                     nbformat.write(exc.notebook, tmp_nb)
             try:  # papermill saved the notebook with the error marked: keep it as the record
+                if tmp_nb is None:  # its temporary file could not be created
+                    raise FileNotFoundError(nb_path)
                 nbformat.read(tmp_nb, as_version=4)
                 publish(tmp_nb, nb_path)
             except Exception:  # nothing executed (kernel never started): no record
@@ -635,8 +582,9 @@ def run_task(task: Task) -> Outcome:
                     os.unlink(nb_path)
     finally:
         pool.release(km, healthy=out.ok)
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_nb)
+        if tmp_nb is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_nb)
         if out.status == "failed":
             with contextlib.suppress(OSError):
                 os.unlink(task.html_path)  # never leave a stale report of an earlier run

@@ -30,7 +30,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
-from .kernels import write_atomic
+from ..data.files import atomic_write
 
 MANIFEST_NAME = "manifest.json"
 LOCK_NAME = ".manifest.lock"
@@ -130,7 +130,7 @@ def _reconcile(lang_dir: Path, entries: dict[str, dict]) -> dict[str, dict]:
 
 def _write(lang_dir: Path, entries: Mapping[str, dict]) -> None:
     blob = {"format": FORMAT, "entries": dict(sorted(entries.items()))}
-    write_atomic(lang_dir / MANIFEST_NAME, json.dumps(blob, ensure_ascii=False, indent=1) + "\n")
+    atomic_write(lang_dir / MANIFEST_NAME, json.dumps(blob, ensure_ascii=False, indent=1) + "\n")
 
 
 def update(lang_dir: str | os.PathLike, new: Iterable[dict] = (),

@@ -53,6 +53,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ..data.dataset import demo_dataset, load_dataset
+from ..data.files import remove_stale_temporaries
 from ..data.municipalities import municipality_names, validate_codes
 from ..errors import CostingError, DataValidationError, InputError
 from . import kernels, manifest
@@ -74,7 +75,9 @@ class BatchResult:
 
     ``skipped`` names the municipalities left out because they have no data in the year (only
     when no municipality was requested); ``interrupted`` is the signal number that stopped the
-    batch, 0 if none did.
+    batch, 0 if none did; ``removed_temp`` the temporary files of killed writers removed from
+    the output folders at the start
+    (:func:`costing.data.files.remove_stale_temporaries`).
     """
 
     out_dir: Path
@@ -300,8 +303,9 @@ def run_reports(municipalities=None, *, year: int = 2024, lang: str = "lv", data
         codes, skipped = check_year_data(ds, year, codes, municipalities is not None, names)
         out_dir = _check_out(out)
         lang_dir = out_dir / lang
-        removed = [f for d in (lang_dir, lang_dir / "notebooks", out_dir)
-                   for f in kernels.remove_stale_temp_files(d)]
+        # temporary files of killed writers (never one of a live writer: data.files)
+        removed = [f for d in (lang_dir / "notebooks", lang_dir, out_dir, out_dir / "_shared")
+                   for f in remove_stale_temporaries(d)]
         digest = ds.content_hash()
         shared = ensure_shared(ds, year, peer_rule, out_dir / "_shared", digest)
         sh = load_shared(shared, year, peer_rule)
@@ -404,7 +408,7 @@ def _execute(tasks: list[Task], n_workers: int, execution_timeout: float, start_
         if lost:  # the dead worker's temporary files, and its reports once more
             for folder in {Path(p).parent for t in tasks for p in (t.html_path,
                                                                    t.notebook_path)}:
-                kernels.remove_stale_temp_files(folder)
+                remove_stale_temporaries(folder)
             again = [t.code for t in lost if t.code not in lost_before]
             bar.write("a worker process died; "
                       + (f"running again: {', '.join(again)}" if again else "giving up"))
