@@ -163,3 +163,6 @@ def test_end_to_end_the_bystander_report_is_complete_and_the_batch_says_who_was_
     assert "Left out of the comparisons because its data cannot be computed" in html
     index = (out / "en" / "index.html").read_text(encoding="utf-8")
     assert LOOP in index and "left out of the comparison" in index
+    # said in the index's language, from the rule, not cut mid-sentence from the library's words
+    assert "support centres allocate only to each other" in index
+    assert "there is no population figure for the year" in index

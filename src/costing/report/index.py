@@ -9,6 +9,7 @@ was written."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +18,7 @@ from .._version import __version__
 from ..data.files import atomic_write
 from . import manifest
 from .html import index_page
-from .labels import format_number, label
+from .labels import format_number, label, labels_table
 from .shared import now_utc
 
 
@@ -26,8 +27,19 @@ def _status(e: dict, lang: str) -> str:
     if e["status"] == "failed":
         return label("index.failed", lang, reason=reason)
     if e["status"] == "excluded":
-        return label("index.excluded", lang, reason=reason.removeprefix("excluded: "))
+        return label("index.excluded", lang, reason=refusal_text(str(e.get("reason") or ""), lang))
     return ""
+
+
+def refusal_text(reason: str, lang: str) -> str:
+    """Why a municipality was left out, in ``lang``: the ``refusal.<rule>`` label of each
+    ``[rule]`` the reason names (the library's words, cut to 200 characters, when one has no
+    label)."""
+    rules = list(dict.fromkeys(re.findall(r"\[(\w+)\]", reason)))
+    known = labels_table().index
+    if rules and all(f"refusal.{r}" in known for r in rules):
+        return "; ".join(label(f"refusal.{r}", lang) for r in rules)
+    return reason.removeprefix("excluded: ").splitlines()[0][:200] if reason else ""
 
 
 def _years(entries: list[dict], year: int | None) -> str:
