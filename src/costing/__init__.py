@@ -60,7 +60,13 @@ from .data import (
 )
 from .data.municipalities import validate_codes
 from .data.requirements import REQUIREMENTS, requirements_table
-from .errors import CostingError, DataValidationError, InputError, MethodRefusal
+from .errors import (
+    CostingError,
+    DatasetInUseError,
+    DataValidationError,
+    InputError,
+    MethodRefusal,
+)
 from .method import (
     COST_CATEGORIES,
     AllocationInputs,

@@ -24,7 +24,7 @@ from .data.demo.generator import write_demo
 from .data.files import write_csv
 from .data.schema import DATASET_TABLES, REQUIRED_TABLES
 from .data.store import check_target, write_sqlite
-from .errors import ERROR_COLUMNS, DataValidationError, InputError
+from .errors import ERROR_COLUMNS, DatasetInUseError, DataValidationError, InputError
 from .report.runner import add_parser as add_reports_parser
 
 _WIDTH = {"row": 6, "column": 22, "rule": 26, "value": 24}
@@ -312,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except DatasetInUseError as e:  # not a problem of the data: try again when it is closed
+        print(f"costing: {e}", file=sys.stderr)
+        return 75  # EX_TEMPFAIL
     except BrokenPipeError:  # output piped into e.g. `head`, which has stopped reading
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         return 1

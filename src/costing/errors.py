@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+
 import pandas as pd
 
 ERROR_COLUMNS = ["table", "file", "row", "column", "rule", "value", "message"]
@@ -86,3 +89,23 @@ class MethodRefusal(InputError):
         return MethodRefusal(prefix + self.message, rule=self.rule, table=self.table,
                              column=self.column, where=where, value=self.value,
                              municipality_code=municipality_code, year=int(year))
+
+
+class DatasetInUseError(OSError):
+    """The dataset file is locked by another program: not a problem of its data.
+
+    Raised by :func:`costing.data.readers.read_sqlite` (and so by :func:`costing.load_dataset`)
+    when another program holds a lock on the SQLite file (it is writing to it, or keeps a
+    transaction open).
+    ``errno`` is ``EBUSY``, ``filename`` the path; ``str()`` is the message for the user.
+    """
+
+    def __init__(self, path: os.PathLike | str):
+        super().__init__(errno.EBUSY, (
+            f"{path} is locked: another program is using it (writing to it, or holding it open "
+            "with unsaved changes, e.g. a database browser). Nothing is wrong with the data: "
+            "close the file in that program, or wait until it has finished, and try again"),
+            str(path))
+
+    def __str__(self) -> str:
+        return self.strerror

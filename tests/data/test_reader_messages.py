@@ -11,7 +11,7 @@ import pytest
 
 import costing as ct
 from costing.data import readers
-from costing.data.readers import DatasetInUseError
+from costing.errors import DatasetInUseError
 
 
 def only_problem(folder):
@@ -152,6 +152,23 @@ def test_a_locked_sqlite_file_is_not_a_data_problem(db, monkeypatch):
         "unsaved changes, e.g. a database browser). Nothing is wrong with the data: close the "
         "file in that program, or wait until it has finished, and try again")
     assert len(ct.load_dataset(db).expenditure) == 89  # once closed, it loads
+
+
+def test_validate_of_a_locked_file_says_so_without_a_traceback(db, monkeypatch, capsys):
+    from costing.cli import main
+
+    monkeypatch.setattr(readers, "SQLITE_TIMEOUT", 0.1)
+    other = sqlite3.connect(db, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        code = main(["validate", str(db)])
+    finally:
+        other.rollback()
+        other.close()
+    out = capsys.readouterr()
+    assert code == 75  # try again later; 1 would say the data are invalid
+    assert out.err.startswith(f"costing: {db} is locked: another program is using it")
+    assert "NOT VALID" not in out.out + out.err and "Traceback" not in out.err
 
 
 def test_a_table_missing_from_sqlite_is_named_as_a_table_of_that_file(db):

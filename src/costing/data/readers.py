@@ -11,7 +11,6 @@ import codecs
 import csv
 import ctypes
 import difflib
-import errno
 import io
 import json
 import re
@@ -24,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import DatasetInUseError
 from .problems import Problems
 from .schema import PROVENANCE, SCHEMA_VERSION, SCHEMAS
 
@@ -717,25 +717,6 @@ def _not_sqlite_hint(path: Path) -> str:
                 "CSV files instead, or build a database with 'costing db build FOLDER --db "
                 f"{path.name}'")
     return ""
-
-
-class DatasetInUseError(OSError):
-    """The dataset file is locked by another program: not a problem of its data.
-
-    Raised by :func:`read_sqlite` (and so by :func:`costing.load_dataset`) when another
-    program holds a lock on the SQLite file (it is writing to it, or keeps a transaction open).
-    ``errno`` is ``EBUSY``, ``filename`` the path; ``str()`` is the message for the user.
-    """
-
-    def __init__(self, path: Path | str):
-        super().__init__(errno.EBUSY, (
-            f"{path} is locked: another program is using it (writing to it, or holding it open "
-            "with unsaved changes, e.g. a database browser). Nothing is wrong with the data: "
-            "close the file in that program, or wait until it has finished, and try again"),
-            str(path))
-
-    def __str__(self) -> str:
-        return self.strerror
 
 
 #: How long to wait for a SQLite file that another program is writing [s].
