@@ -50,8 +50,6 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from ..data.dataset import demo_dataset, load_dataset
 from ..data.files import remove_stale_temporaries
 from ..data.municipalities import municipality_names, validate_codes
@@ -389,6 +387,8 @@ def _execute(tasks: list[Task], n_workers: int, execution_timeout: float, start_
     # the last n_workers tasks need no next kernel; earlier ones start it during their run
     for i, task in enumerate(tasks):
         task.prefetch = i < len(tasks) - n_workers
+    from tqdm.auto import tqdm  # here, not at import: in a kernel it warns without ipywidgets
+
     bar = tqdm(total=len(tasks), desc="reports", unit="report", disable=not progress,
                file=sys.stderr)
 
