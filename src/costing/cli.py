@@ -151,12 +151,6 @@ def _save_errors(errs: pd.DataFrame, target: str, dataset: str) -> str:
     return f"\nFull list written to {target}"
 
 
-def _method_check(ds, args) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """What the method refuses (errors) and the plausibility warnings of a well-formed dataset.
-    """
-    return check_dataset(ds)
-
-
 def _report_method_check(path: str, refused: pd.DataFrame, warnings: pd.DataFrame,
                          args) -> None:
     limit = None if getattr(args, "all", False) else args.max
@@ -189,7 +183,7 @@ def cmd_validate(args) -> int:
     ds = _load_or_report(args.path, args)
     if ds is None:
         return 1
-    refused, warnings = _method_check(ds, args)
+    refused, warnings = check_dataset(ds)  # what the method refuses; plausibility warnings
     if len(refused):
         _report_method_check(args.path, refused, warnings, args)
         print(f"\nFix the problems above and run 'costing validate {args.path}' again.")
